@@ -1,0 +1,50 @@
+"""Atomic file writes: a save either fully happens or leaves the old file untouched."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["SaveError", "atomic_write_bytes", "atomic_write_text"]
+
+
+class SaveError(OSError):
+    """A file could not be written; the message names the path and the reason. The old file is intact."""
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush, fsync, then replace ``path`` with it."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise SaveError(f"cannot save to {target}: it is a folder")
+    if not folder.is_dir():
+        raise SaveError(f"cannot save to {target}: the folder {folder} does not exist")
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            try:
+                os.chmod(tmp_name, target.stat().st_mode & 0o777)
+            except OSError:
+                pass
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SaveError(f"cannot save to {target}: {reason}") from exc
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))

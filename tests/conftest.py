@@ -1,0 +1,24 @@
+"""Shared test set-up. Tests never need a display: Qt runs on its offscreen platform."""
+
+from __future__ import annotations
+
+import os
+
+# Set before any Qt import (pytest-qt creates the QApplication lazily, after conftest is imported).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep QSettings, progress and autosave of the tests away from the person's real ones.
+os.environ.setdefault("ATTNSTUDIO_TEST_MODE", "1")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Each test gets its own config/data/cache folders (QStandardPaths follows XDG_* on Linux)."""
+    home = tmp_path_factory.mktemp("home")
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
+        folder = home / sub
+        folder.mkdir()
+        monkeypatch.setenv(var, str(folder))
+    yield
