@@ -24,17 +24,26 @@ class CliError(Exception):
     """An error the CLI reports as one line on stderr with a non-zero exit code."""
 
 
+SUBCOMMANDS = ("export",)
+
+
 def _build_parser() -> argparse.ArgumentParser:
+    """The window's parser; subcommands have their own (so a scene file named like a command still opens)."""
     parser = argparse.ArgumentParser(
         prog="attnstudio",
-        description="AttnStudio: see and edit the attention mechanism of transformers.",
+        description="AttnStudio: see and edit the attention mechanism of transformers. "
+                    "Subcommands: export (attention weights to JSON/CSV; see 'attnstudio export --help').",
     )
     parser.add_argument("--version", action="version", version=f"AttnStudio {__version__}")
     parser.add_argument("--smoke", action="store_true", help="open the window, paint it once, and quit (for checks)")
+    parser.add_argument("--theme", choices=["system", "light", "dark"], default="system", help="colour theme")
     parser.add_argument("scene", nargs="?", help="a scene file (*.attn.json) to open in the window")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
 
-    export = sub.add_parser("export", help="write attention weights (JSON, CSV) of a sentence or a scene")
+
+def _build_export_parser() -> argparse.ArgumentParser:
+    export = argparse.ArgumentParser(prog="attnstudio export",
+                                     description="Write the attention weights (JSON, CSV) of a sentence or a scene.")
     export.add_argument("--source", help="the source sentence (French by default); alone, it attends to itself")
     export.add_argument("--target", help="the target sentence (English by default): its words are the queries")
     export.add_argument("--scene", help="start from a scene file (*.attn.json); --source/--target replace its sentences")
@@ -45,7 +54,7 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--head", type=int, help="which head to export (0-based)")
     export.add_argument("--no-positions", action="store_true", help="switch off the positional encodings")
     export.add_argument("-o", "--output", required=True, help="output file: .json or .csv")
-    return parser
+    return export
 
 
 def _scene_from_args(args: argparse.Namespace):
@@ -137,14 +146,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args.command == "export":
-            return _export(args)
+        if argv and argv[0] == "export":
+            return _export(_build_export_parser().parse_args(argv[1:]))
+        args = _build_parser().parse_args(argv)
         from attnstudio.gui.app import run_app  # the window needs Qt: import it only now
 
-        return run_app(scene_path=args.scene, smoke=args.smoke)
+        return run_app(scene_path=args.scene, smoke=args.smoke, theme=args.theme)
     except CliError as exc:
         print(f"attnstudio: error: {exc}", file=sys.stderr)
         return 2

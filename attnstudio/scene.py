@@ -303,10 +303,7 @@ class Scene:
         self._emit("sentences", "vectors")
 
     def set_settings(self, **changes: Any) -> None:
-        unknown = set(changes) - set(Settings.__dataclass_fields__)
-        if unknown:
-            raise SceneError(f"unknown setting(s): {sorted(unknown)}")
-        new = replace(self.settings, **changes).validated(self.d_model, self.model.lexicon.languages)
+        new = self.settings_checked(**changes)
         if new == self.settings:
             return
         old = self.settings
@@ -319,15 +316,8 @@ class Scene:
 
     def set_override(self, side: str, index: int, stage: str, dim: int, value: float | None) -> None:
         """Set one q/k/v component by hand (``None`` resets it to the computed value)."""
-        if stage not in STAGES:
-            raise SceneError(f"stage must be one of {STAGES}, not {stage!r}")
-        if side not in SIDES:
-            raise SceneError(f"side must be 'source' or 'target', not {side!r}")
+        self.check_override_target(side, index, stage, dim)
         words = self._encode(side).words
-        if not 0 <= index < len(words):
-            raise SceneError(f"there is no token {index} in the {side} sentence ({len(words)} tokens)")
-        if not 0 <= dim < self.d_model:
-            raise SceneError(f"there is no dimension {dim}; the model has {self.d_model}")
         key = (side, index, stage, dim)
         if value is None:
             if key not in self._state.overrides:
@@ -337,6 +327,58 @@ class Scene:
             value = parse_component(value)
             self._state.overrides[key] = Override(value, words[index].token.key)
         self._emit("vectors")
+
+    def check_override_target(self, side: str, index: int, stage: str, dim: int) -> None:
+        """Raise ``SceneError`` unless (side, index, stage, dim) names a component of this scene."""
+        if stage not in STAGES:
+            raise SceneError(f"stage must be one of {STAGES}, not {stage!r}")
+        if side not in SIDES:
+            raise SceneError(f"side must be 'source' or 'target', not {side!r}")
+        n = len(self._encode(side).words)
+        if not 0 <= index < n:
+            raise SceneError(f"there is no token {index} in the {side} sentence ({n} tokens)")
+        if not 0 <= dim < self.d_model:
+            raise SceneError(f"there is no dimension {dim}; the model has {self.d_model}")
+
+    def set_overrides(self, values: dict[OverrideKey, float | None]) -> None:
+        """Set or reset several components in one change (one recompute, one notification)."""
+        for key in values:
+            self.check_override_target(*key)
+        parsed = {key: (None if v is None else parse_component(v)) for key, v in values.items()}
+        for key, value in parsed.items():
+            if value is None:
+                self._state.overrides.pop(key, None)
+            else:
+                self._state.overrides[key] = Override(value, self._encode(key[0]).words[key[1]].token.key)
+        self._emit("vectors")
+
+    def restore_sentence(self, side: str, text: str, overrides: dict[OverrideKey, Override]) -> None:
+        """Put back a sentence together with the edits it had (the undo of a retyped sentence)."""
+        self.set_sentence(side, text)
+        self._state.overrides = {k: o for k, o in self._state.overrides.items() if k[0] != side}
+        self._state.overrides.update({k: o for k, o in overrides.items() if k[0] == side})
+        self._emit("vectors")
+
+    def settings_checked(self, **changes: Any) -> Settings:
+        """The settings these changes would give, validated (raises ``SceneError``; changes nothing)."""
+        unknown = set(changes) - set(Settings.__dataclass_fields__)
+        if unknown:
+            raise SceneError(f"unknown setting(s): {sorted(unknown)}")
+        try:
+            return replace(self.settings, **changes).validated(self.d_model, self.model.lexicon.languages)
+        except TypeError as exc:
+            raise SceneError(str(exc)) from None
+
+    def reset(self) -> None:
+        """Back to the seed example with default settings and no edits."""
+        self.load_dict(self.seed_dict())
+
+    @staticmethod
+    def seed_dict() -> dict[str, Any]:
+        """The document of the seed example: the sentence pair of the first lesson, default settings."""
+        state = _State()
+        return {"format": SCENE_FORMAT, "version": SCENE_VERSION, "source": state.source, "target": state.target,
+                "settings": asdict(state.settings), "focus": state.focus, "head": 0, "overrides": []}
 
     def clear_overrides(self) -> None:
         if self._state.overrides:

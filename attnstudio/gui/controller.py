@@ -1,0 +1,288 @@
+"""The controller: owns the scene and the undo stack; every user edit becomes an undoable command.
+
+Data flows one way: a view calls a controller method → the method pushes a ``QUndoCommand`` → the command
+changes the scene → the scene announces what changed → the controller re-emits it as a Qt signal → views
+repaint from ``controller.result()``. Views never touch the scene directly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from attnstudio.fileio import SaveError, atomic_write_text
+from attnstudio.scene import Scene, SceneError, SceneResult, load_scene_file
+
+__all__ = ["Controller"]
+
+# Merge ids: a burst of edits of the same kind folds into one undo step (QUndoCommand.mergeWith).
+_MERGE_SENTENCE = {"source": 1, "target": 2}
+_MERGE_COMPONENT = 10
+_MERGE_TEMPERATURE = 20
+MERGE_WINDOW = 2.0  # seconds: a pause longer than this starts a new undo step
+
+
+class _SceneCommand(QUndoCommand):
+    """Base: remembers the controller; ``redo``/``undo`` apply a state to the scene."""
+
+    def __init__(self, controller: "Controller", text: str) -> None:
+        super().__init__(text)
+        self.controller = controller
+        self.serial = controller.merge_serial
+        self.stamp = time.monotonic()
+
+    def can_merge(self, other: QUndoCommand) -> bool:
+        """Same kind, same burst (no end_merge() between), and less than MERGE_WINDOW seconds apart."""
+        ok = (type(other) is type(self) and other.serial == self.serial
+              and other.stamp - self.stamp < MERGE_WINDOW)
+        if ok:
+            self.stamp = other.stamp
+        return ok
+
+    @property
+    def scene(self) -> Scene:
+        return self.controller.scene
+
+
+class SetSentenceCommand(_SceneCommand):
+    def __init__(self, controller: "Controller", side: str, old: str, new: str, old_overrides: dict) -> None:
+        super().__init__(controller, f"Type the {side} sentence")
+        self.side, self.old, self.new = side, old, new
+        self.old_overrides = old_overrides  # retyping may drop edits of tokens that changed; undo brings them back
+
+    def id(self) -> int:
+        return _MERGE_SENTENCE[self.side]
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (other.side == self.side and self.can_merge(other)):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.scene.set_sentence(self.side, self.new)
+
+    def undo(self) -> None:
+        self.scene.restore_sentence(self.side, self.old, self.old_overrides)
+
+
+class SetSettingsCommand(_SceneCommand):
+    def __init__(self, controller: "Controller", old: dict[str, Any], new: dict[str, Any], text: str, merge: bool) -> None:
+        super().__init__(controller, text)
+        self.old, self.new, self.merge = old, new, merge
+
+    def id(self) -> int:
+        return _MERGE_TEMPERATURE if self.merge else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (other.merge and set(other.new) == set(self.new) and self.can_merge(other)):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.scene.set_settings(**self.new)
+
+    def undo(self) -> None:
+        self.scene.set_settings(**self.old)
+
+
+class SetComponentCommand(_SceneCommand):
+    """Set (or reset, with ``None``) one hand-edited q/k/v component."""
+
+    def __init__(self, controller: "Controller", key: tuple[str, int, str, int], old: float | None,
+                 new: float | None, text: str, merge: bool) -> None:
+        super().__init__(controller, text)
+        self.key, self.old, self.new, self.merge = key, old, new, merge
+
+    def id(self) -> int:
+        return _MERGE_COMPONENT if self.merge else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        # Only consecutive edits of the same component while dragging fold together.
+        if not (other.merge and other.key == self.key and self.can_merge(other)):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.scene.set_override(*self.key, self.new)
+
+    def undo(self) -> None:
+        self.scene.set_override(*self.key, self.old)
+
+
+class SetComponentsCommand(_SceneCommand):
+    """Several components at once (a drag in the query–key space moves two; "reset all" clears many)."""
+
+    def __init__(self, controller: "Controller", old: dict, new: dict, text: str, merge_key: Any = None) -> None:
+        super().__init__(controller, text)
+        self.old, self.new, self.merge_key = old, new, merge_key
+
+    def id(self) -> int:
+        return _MERGE_COMPONENT + 1 if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if self.merge_key is None or other.merge_key != self.merge_key or set(other.new) != set(self.new):
+            return False
+        if not self.can_merge(other):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.scene.set_overrides(self.new)
+
+    def undo(self) -> None:
+        self.scene.set_overrides(self.old)
+
+
+class Controller(QObject):
+    """Owns the scene and its ``QUndoStack``; re-emits scene changes as Qt signals."""
+
+    scene_changed = Signal(object)  # frozenset of what changed: sentences, settings, vectors, head
+    focus_changed = Signal(int)
+    message = Signal(str)  # a short sentence for the status bar (refused input, saved file, …)
+    path_changed = Signal(str)
+
+    def __init__(self, scene: Scene | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene or Scene()
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(1000)
+        self.path: str | None = None
+        self.merge_serial = 0  # edits merge only within one serial; end_merge() starts a new one
+        self.scene.changed.connect(self._on_scene_changed)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def result(self) -> SceneResult:
+        return self.scene.result()
+
+    def _on_scene_changed(self, what: frozenset[str]) -> None:
+        if what == {"focus"}:
+            self.focus_changed.emit(self.scene.focus)
+            return
+        self.scene_changed.emit(what)
+        if "focus" in what or "sentences" in what or "settings" in what:
+            self.focus_changed.emit(self.scene.focus)
+
+    def _refuse(self, exc: Exception) -> bool:
+        self.message.emit(str(exc))
+        return False
+
+    # -- edits (each one an undo step) ---------------------------------------------------------------
+    def set_sentence(self, side: str, text: str) -> bool:
+        old = self.scene.sentence(side)
+        if text == old:
+            return True
+        old_overrides = self.scene.overrides
+        try:
+            self.undo_stack.push(SetSentenceCommand(self, side, old, text, old_overrides))
+        except SceneError as exc:
+            return self._refuse(exc)
+        return True
+
+    def set_settings(self, merge: bool = False, **changes: Any) -> bool:
+        current = self.scene.settings
+        old = {name: getattr(current, name) for name in changes}
+        if old == changes:
+            return True
+        try:
+            self.scene.settings_checked(**changes)
+        except SceneError as exc:
+            return self._refuse(exc)
+        text = "Change " + ", ".join(name.replace("_", " ") for name in changes)
+        self.undo_stack.push(SetSettingsCommand(self, old, dict(changes), text, merge))
+        return True
+
+    def set_component(self, side: str, index: int, stage: str, dim: int, value: Any, merge: bool = False) -> bool:
+        """Set one q/k/v component; ``value`` may be text typed by the learner (checked here)."""
+        from attnstudio.scene import parse_component
+
+        key = (side, index, stage, dim)
+        old = self.scene.override(*key)
+        try:
+            new = None if value is None else parse_component(value)
+            self.scene.check_override_target(*key)
+        except SceneError as exc:
+            return self._refuse(exc)
+        if new == old:
+            return True
+        word = self.scene.tokens(side).words[index].token.surface
+        name = self.scene.model.dimension_names[dim]
+        text = f"Reset {stage}[{name}] of '{word}'" if new is None else f"Edit {stage}[{name}] of '{word}'"
+        self.undo_stack.push(SetComponentCommand(self, key, old, new, text, merge))
+        return True
+
+    def set_components(self, values: dict, text: str, merge_key: Any = None) -> bool:
+        """Set several components at once: ``values`` maps (side, index, stage, dim) to a number or None."""
+        from attnstudio.scene import parse_component
+
+        try:
+            new = {key: (None if v is None else parse_component(v)) for key, v in values.items()}
+            for key in new:
+                self.scene.check_override_target(*key)
+        except SceneError as exc:
+            return self._refuse(exc)
+        old = {key: self.scene.override(*key) for key in new}
+        if old == new:
+            return True
+        self.undo_stack.push(SetComponentsCommand(self, old, new, text, merge_key))
+        return True
+
+    def reset_component(self, side: str, index: int, stage: str, dim: int) -> bool:
+        return self.set_component(side, index, stage, dim, None)
+
+    def reset_overrides(self) -> bool:
+        keys = list(self.scene.overrides)
+        if not keys:
+            return True
+        return self.set_components({key: None for key in keys}, "Reset all edited vectors")
+
+    def end_merge(self) -> None:
+        """Close the current drag or typing burst: the next edit starts a new undo step."""
+        self.merge_serial += 1
+
+    # -- navigation (not undoable: it changes what is looked at, not the document) ----------------------
+    def set_focus(self, index: int) -> None:
+        self.scene.set_focus(index)
+
+    def set_head(self, head: int) -> None:
+        self.scene.set_head(head)
+
+    # -- files --------------------------------------------------------------------------------------
+    def new_scene(self) -> None:
+        self.scene.reset()
+        self.undo_stack.clear()
+        self._set_path(None)
+
+    def open_scene(self, path: str) -> bool:
+        try:
+            loaded = load_scene_file(path)
+        except SceneError as exc:
+            return self._refuse(exc)
+        self.scene.load_dict(loaded.to_dict())
+        self.undo_stack.clear()
+        self._set_path(path)
+        self.message.emit(f"Opened {os.path.basename(path)}")
+        return True
+
+    def save_scene(self, path: str) -> bool:
+        try:
+            atomic_write_text(path, self.scene.to_json())
+        except SaveError as exc:
+            return self._refuse(exc)
+        self.undo_stack.setClean()
+        self._set_path(path)
+        self.message.emit(f"Saved {os.path.basename(path)}")
+        return True
+
+    def _set_path(self, path: str | None) -> None:
+        self.path = path
+        self.path_changed.emit(path or "")
+
+

@@ -1,0 +1,319 @@
+"""The main window: panels in docks around the alignment canvas, menus, files, undo history."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from attnstudio._version import __version__
+from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
+from attnstudio.gui.controller import Controller
+from attnstudio.gui.controls_panel import ControlsPanel
+from attnstudio.gui.heatmap import HeatmapView
+from attnstudio.gui.inspector import VectorInspector
+from attnstudio.gui.qkspace import QueryKeySpace
+from attnstudio.gui.sentence_panel import SentencePanel
+from attnstudio.gui.trace import ComputationPanel
+from attnstudio.gui.widgets import name_widget
+from attnstudio.scene import Scene
+
+__all__ = ["MainWindow"]
+
+SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files (*)"
+MAX_RECENT = 8
+LAYOUT_VERSION = 1  # bump when the dock set changes, so an old saved layout is not restored onto it
+
+
+class MainWindow(QMainWindow):
+    """The complete window with the seed pair loaded and "black" focused."""
+
+    def __init__(self, scene: Scene | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setAccessibleName("AttnStudio")
+        self.settings = settings or QSettings()
+        self.controller = Controller(scene, parent=self)
+        self.setDockNestingEnabled(True)
+
+        self.canvas = AlignmentCanvas(self.controller)
+        self.spotlight = SpotlightStrip(self.controller)
+        centre = QSplitter(Qt.Orientation.Vertical)
+        centre.setObjectName("centreSplitter")
+        centre.addWidget(self.canvas)
+        centre.addWidget(self.spotlight)
+        centre.setStretchFactor(0, 5)
+        centre.setStretchFactor(1, 1)
+        centre.setChildrenCollapsible(False)
+        self.setCentralWidget(centre)
+
+        self.sentence_panel = SentencePanel(self.controller)
+        self.controls_panel = ControlsPanel(self.controller)
+        self.heatmap = HeatmapView(self.controller)
+        self.query_key_space = QueryKeySpace(self.controller)
+        self.inspector = VectorInspector(self.controller)
+        self.trace = ComputationPanel(self.controller)
+        self.undo_view = name_widget(QUndoView(self.controller.undo_stack), "undoHistory", "Undo history",
+                                     "Every edit you made; click a line to go back to that point.")
+        self.undo_view.setEmptyLabel("Start (seed example)")
+
+        self.docks: dict[str, QDockWidget] = {}
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self._dock("sentenceDock", "Sentences", self.sentence_panel, left)
+        self._dock("controlsDock", "Controls", self.controls_panel, left)
+        self._dock("heatmapDock", "Heatmap", self.heatmap, right)
+        self._dock("queryKeyDock", "Query–key space", self.query_key_space, right)
+        self._dock("inspectorDock", "Vector inspector", self.inspector, bottom)
+        self._dock("traceDock", "Computation trace", self.trace, bottom)
+        self._dock("undoDock", "Undo history", self.undo_view, right)
+        self.tabifyDockWidget(self.docks["inspectorDock"], self.docks["traceDock"])
+        self.docks["inspectorDock"].raise_()
+        self.tabifyDockWidget(self.docks["queryKeyDock"], self.docks["undoDock"])
+        self.docks["queryKeyDock"].raise_()
+
+        self._build_actions()
+        self._build_menus()
+        self.status_label = name_widget(QLabel(self), "statusMessage", "Status message")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.controller.message.connect(self.show_message)
+        self.controller.path_changed.connect(self._update_title)
+        self.controller.undo_stack.cleanChanged.connect(self._update_title)
+        self._update_title()
+        self._restore_layout()
+
+    # -- construction -----------------------------------------------------------------------------------
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setAccessibleName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if slot is not None:
+            action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        stack = self.controller.undo_stack
+        self.action_new = self._action("actionNew", "&New", self.new_scene, QKeySequence.StandardKey.New,
+                                       "Start again from the seed example")
+        self.action_open = self._action("actionOpen", "&Open…", self.open_scene_dialog, QKeySequence.StandardKey.Open,
+                                        "Open a saved scene (*.attn.json)")
+        self.action_save = self._action("actionSave", "&Save", self.save_scene, QKeySequence.StandardKey.Save,
+                                        "Save the scene")
+        self.action_save_as = self._action("actionSaveAs", "Save &As…", self.save_scene_as,
+                                           QKeySequence.StandardKey.SaveAs, "Save the scene under a new name")
+        self.action_export_image = self._action("actionExportImage", "&Export Image…", None, "Ctrl+E",
+                                                "Export the alignment as PNG, SVG or PDF")
+        self.action_export_image.setEnabled(False)  # wired by the export feature
+        self.action_quit = self._action("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.action_undo = stack.createUndoAction(self, "&Undo")
+        self.action_undo.setObjectName("actionUndo")
+        self.action_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.action_redo = stack.createRedoAction(self, "&Redo")
+        self.action_redo.setObjectName("actionRedo")
+        self.action_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action in (self.action_undo, self.action_redo):
+            self.addAction(action)
+        self.action_reset_vectors = self._action("actionResetVectors", "Reset &Vectors", self.controller.reset_overrides,
+                                                 "Ctrl+R", "Undo every hand edit of q, k and v")
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.setObjectName("menuFile")
+        for action in (self.action_new, self.action_open):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setObjectName("menuRecent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        for action in (self.action_save, self.action_save_as):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_export_image)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+        self.file_menu = file_menu
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.setObjectName("menuEdit")
+        edit_menu.addAction(self.action_undo)
+        edit_menu.addAction(self.action_redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.action_reset_vectors)
+        self.edit_menu = edit_menu
+
+        view_menu = bar.addMenu("&View")
+        view_menu.setObjectName("menuView")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self._action("actionResetLayout", "Reset &Layout", self.reset_layout, None,
+                                         "Put every panel back where it started"))
+        self.view_menu = view_menu
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.setObjectName("menuHelp")
+        help_menu.addAction(self._action("actionAbout", "&About AttnStudio", self._about))
+
+    # -- files --------------------------------------------------------------------------------------------
+    def _confirm_discard(self) -> bool:
+        """Ask before losing unsaved edits; True when it is fine to go on."""
+        if self.controller.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "The scene has changes that are not saved. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_scene()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_scene(self) -> None:
+        if self._confirm_discard():
+            self.controller.new_scene()
+
+    def open_scene_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", self._last_folder(), SCENE_FILTER)
+        if path:
+            self.open_scene(path)
+
+    def open_scene(self, path: str) -> bool:
+        if self.controller.open_scene(path):
+            self._add_recent(path)
+            return True
+        QMessageBox.warning(self, "Cannot open scene", self.status_label.text())
+        return False
+
+    def save_scene(self) -> bool:
+        if not self.controller.path:
+            return self.save_scene_as()
+        return self.controller.save_scene(self.controller.path)
+
+    def save_scene_as(self) -> bool:
+        start = self.controller.path or os.path.join(self._last_folder(), "scene.attn.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save scene", start, SCENE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".attn.json"
+        if self.controller.save_scene(path):
+            self._add_recent(path)
+            return True
+        QMessageBox.warning(self, "Cannot save scene", self.status_label.text())
+        return False
+
+    def _last_folder(self) -> str:
+        recent = self.recent_files()
+        return os.path.dirname(recent[0]) if recent else os.path.expanduser("~")
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [p for p in (value or []) if isinstance(p, str)]
+
+    def _add_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        files = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recentFiles", files[:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        if not files:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for i, path in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1} {os.path.basename(path)}")
+            action.setToolTip(path)
+            action.setData(path)
+            action.triggered.connect(self._open_recent)
+
+    def _open_recent(self) -> None:
+        action = self.sender()
+        if action is not None and self._confirm_discard():
+            self.open_scene(action.data())
+
+    def _update_title(self, *_args) -> None:
+        name = os.path.basename(self.controller.path) if self.controller.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — AttnStudio")
+        self.setWindowModified(not self.controller.undo_stack.isClean())
+
+    def show_message(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.statusBar().showMessage("")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About AttnStudio",
+                          f"<b>AttnStudio {__version__}</b><p>An offline lab for the attention mechanism of "
+                          "transformers: move the vectors yourself and watch the spotlight follow.</p>")
+
+    # -- layout -------------------------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, LAYOUT_VERSION)
+        QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        """Share the space sensibly at any window size (1280×800 … 1920×1080)."""
+        if self.settings.value("window/state"):
+            return
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.docks["sentenceDock"], self.docks["heatmapDock"]],
+                         [int(w * 0.24), int(w * 0.27)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["inspectorDock"]], [int(h * 0.30)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["sentenceDock"], self.docks["controlsDock"]],
+                         [int(h * 0.35), int(h * 0.35)], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+        self.settings.remove("window/state")
+        self._size_docks()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        event.accept()
