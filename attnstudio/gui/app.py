@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from importlib.resources import files
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from attnstudio._version import __version__
 
-__all__ = ["dark_palette", "make_application", "run_app"]
+__all__ = ["application_icon", "dark_palette", "make_application", "run_app"]
 
 
 def dark_palette() -> QPalette:
@@ -40,6 +42,24 @@ def light_palette() -> QPalette:
     return p
 
 
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)  # the PNGs packaging/render_icons.py makes from the SVG
+
+
+def application_icon() -> QIcon:
+    """The AttnStudio icon from the package data: the PNG renders, plus the SVG when it is a real file."""
+    icons = files("attnstudio") / "data" / "icons"
+    icon = QIcon()
+    svg = icons / "attnstudio.svg"
+    if isinstance(svg, Path) and svg.is_file():  # a zip import has no file path for Qt's SVG engine
+        icon.addFile(str(svg))
+    for size in ICON_SIZES:
+        pixmap = QPixmap()
+        # Bytes, not paths: works from a wheel, a zip or a PyInstaller bundle alike.
+        if pixmap.loadFromData((icons / f"attnstudio-{size}.png").read_bytes(), "PNG"):
+            icon.addPixmap(pixmap)
+    return icon
+
+
 def make_application(argv: list[str] | None = None, theme: str = "system") -> QApplication:
     """The QApplication with our names (for QSettings/QStandardPaths), style and palette."""
     QCoreApplication.setOrganizationName("AttnStudio")
@@ -47,6 +67,7 @@ def make_application(argv: list[str] | None = None, theme: str = "system") -> QA
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     QGuiApplication.setDesktopFileName("attnstudio")
+    app.setWindowIcon(application_icon())
     app.setStyle("Fusion")
     if theme == "dark":
         app.setPalette(dark_palette())
