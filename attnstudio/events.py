@@ -19,7 +19,10 @@ class Event:
         self._callbacks: list[Any] = []
 
     def connect(self, callback: Callable[..., Any]) -> None:
-        ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else (lambda cb=callback: cb)
+        if hasattr(callback, "__func__") and hasattr(callback, "__self__"):
+            ref = weakref.WeakMethod(callback)
+        else:
+            ref = lambda cb=callback: cb  # noqa: E731 (a strong "reference" with the same call shape)
         self._callbacks.append(ref)
 
     def disconnect(self, callback: Callable[..., Any]) -> None:

@@ -43,6 +43,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
+    if x.size == 0:
+        return x.copy()  # no keys (or no queries): nothing to weigh
     if np.isnan(x).any():
         raise ValueError("softmax got NaN scores; every score must be a number or -inf (masked)")
     if np.isposinf(x).any():
