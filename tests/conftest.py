@@ -22,3 +22,28 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
         folder.mkdir()
         monkeypatch.setenv(var, str(folder))
     yield
+
+
+@pytest.fixture
+def window(qtbot):
+    """The real main window, shown offscreen and exposed; closed without the unsaved-changes prompt."""
+    from PySide6.QtCore import QSettings
+
+    from attnstudio.gui.app import make_application
+    from attnstudio.gui.main_window import MainWindow
+
+    make_application()
+    settings = QSettings(str(qtbot_tmp_settings_path()), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.controller.undo_stack.setClean()
+    win.close()
+
+
+def qtbot_tmp_settings_path():
+    import tempfile
+
+    return os.path.join(tempfile.mkdtemp(prefix="attnstudio-settings-"), "settings.ini")
