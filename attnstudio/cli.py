@@ -24,7 +24,7 @@ class CliError(Exception):
     """An error the CLI reports as one line on stderr with a non-zero exit code."""
 
 
-SUBCOMMANDS = ("export",)
+SUBCOMMANDS = ("export", "lesson")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -32,7 +32,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnstudio",
         description="AttnStudio: see and edit the attention mechanism of transformers. "
-                    "Subcommands: export (attention weights to JSON/CSV; see 'attnstudio export --help').",
+                    "Subcommands: export (attention weights to JSON/CSV; see 'attnstudio export --help'), "
+                    "lesson check (validate a lesson file; see 'attnstudio lesson --help').",
     )
     parser.add_argument("--version", action="version", version=f"AttnStudio {__version__}")
     parser.add_argument("--smoke", action="store_true", help="open the window, paint it once, and quit (for checks)")
@@ -145,11 +146,44 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_lesson_parser() -> argparse.ArgumentParser:
+    lesson = argparse.ArgumentParser(prog="attnstudio lesson", description="Work with guided lesson files.")
+    actions = lesson.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check", help="validate lesson files against the model",
+        description="Read each lesson file, try every step on the real model (words exist, tasks are not "
+                    "already met, the stored solutions meet them) and print every problem with its line and "
+                    "step. Exit code 0 when all files are usable, 1 otherwise.")
+    check.add_argument("files", nargs="+", metavar="FILE", help="a lesson file (*.toml)")
+    return lesson
+
+
+def _lesson(args: argparse.Namespace) -> int:
+    from attnstudio.lessons import check_lesson_file
+
+    status = 0
+    for file in args.files:
+        lesson, problems = check_lesson_file(file)
+        for problem in problems:
+            print(problem)
+        errors = sum(p.severity == "error" for p in problems)
+        if lesson is None:
+            status = 1
+            print(f"{file}: {errors} error{'s' if errors != 1 else ''}; the lesson cannot be used")
+        else:
+            tasks = lesson.task_count
+            print(f"{file}: ok: {lesson.title!r}, {len(lesson.steps)} step{'s' if len(lesson.steps) != 1 else ''}, "
+                  f"{tasks} task{'s' if tasks != 1 else ''}")
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "export":
             return _export(_build_export_parser().parse_args(argv[1:]))
+        if argv and argv[0] == "lesson":
+            return _lesson(_build_lesson_parser().parse_args(argv[1:]))
         args = _build_parser().parse_args(argv)
         from attnstudio.gui.app import run_app  # the window needs Qt: import it only now
 
