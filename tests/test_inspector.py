@@ -154,6 +154,9 @@ def test_keyboard_nudges_and_delete_resets(qtbot, inspector, controller):
     qtbot.keyClick(inspector.table, Qt.Key.Key_Delete)
     assert controller.scene.override("target", BLACK, "q", 3) is None
     assert controller.result().q[BLACK, 3] == before
+    qtbot.keyClick(inspector.table, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)  # Ctrl: just move
+    assert inspector.table.currentIndex() == cell(inspector, "input", 3)
+    assert controller.scene.overrides == {}
     # the bars answer the same keys for the component selected there
     inspector.bars.setFocus()
     inspector.bars.set_current("q", 5)

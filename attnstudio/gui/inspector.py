@@ -22,18 +22,21 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -309,12 +312,17 @@ class ComponentDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         super().paint(painter, option, index)
         if index.data(EDITED_ROLE):  # a dot as well as the tint: still visible when the cell is selected
-            selected = bool(option.state & QStyle.StateFlag.State_Selected)
-            role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight
+            pal = option.palette
+            dot = pal.color(QPalette.ColorRole.Highlight)
+            tint = index.data(Qt.ItemDataRole.BackgroundRole)
+            if option.state & QStyle.StateFlag.State_Selected:
+                dot = pal.color(QPalette.ColorRole.HighlightedText)
+            elif tint is not None and abs(tint.lightness() - dot.lightness()) < 70:  # dark palettes: accent on tint
+                dot = pal.color(QPalette.ColorRole.Text)
             painter.save()
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(option.palette.color(role))
+            painter.setBrush(dot)
             r = option.rect
             painter.drawEllipse(QRectF(r.left() + 3, r.top() + 3, 6, 6))
             painter.restore()
@@ -325,6 +333,11 @@ class VectorTable(QTableView):
 
     nudge_requested = Signal(str, int, float)  # stage, dim, delta
     reset_requested = Signal(object)  # list of (stage, dim)
+    resized = Signal()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         model: VectorTableModel = self.model()
@@ -390,6 +403,7 @@ class ComponentBars(QWidget):
         name_widget(self, "componentBars", "Component bars",
                     "Drag a bar up or down to change that component; Up/Down nudge it, Delete resets it.")
         self.column_geometry = column_geometry or self._own_geometry
+        self.describe: Callable[[str, int], str] | None = None  # the tooltip of one component, from the panel
         self.snapshot: TokenSnapshot | None = None
         self.current: tuple[str, int] | None = None
         self.scales: dict[str, float] = {}
@@ -410,7 +424,7 @@ class ComponentBars(QWidget):
             self.scales = {s: _nice_scale(snapshot.values[s], snapshot.computed[s]) for s in stages}
         if self.current and self.current[0] not in stages:
             self.current = (stages[0], self.current[1]) if stages else None
-        self.setMinimumHeight(max(44, 36 * len(stages)))
+        self.setMinimumHeight(max(40, 32 * len(stages)))
         self.update()
 
     def set_current(self, stage: str, dim: int) -> None:
@@ -550,6 +564,16 @@ class ComponentBars(QWidget):
         else:
             super().keyPressEvent(event)
 
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            target = self.hit(event.pos())
+            if target and self.describe:
+                QToolTip.showText(event.globalPos(), self.describe(*target) + "\nDashed line: the computed value.", self)
+            else:
+                QToolTip.showText(event.globalPos(), self.toolTip(), self)
+            return True
+        return super().event(event)
+
     def focusInEvent(self, event) -> None:  # noqa: N802
         if self.current is None and self.snapshot and self.snapshot.editable_stages:
             self.current = (self.snapshot.editable_stages[0], 0)
@@ -610,8 +634,10 @@ class VectorInspector(QWidget):
         header.setDefaultSectionSize(COLUMN_WIDTH)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)  # leave room to the bars
         self.table.verticalHeader().setMinimumWidth(96)
         self.bars = ComponentBars(self._column_geometry, self)
+        self.bars.describe = self._describe_component
 
         self.empty = name_widget(QLabel("No tokens to inspect yet.\nType a sentence, and pick one of its words here "
                                         "to see its vectors.", self), "inspectorEmpty", "No tokens")
@@ -622,9 +648,14 @@ class VectorInspector(QWidget):
         body.setSpacing(2)
         body.addWidget(self.table)
         body.addWidget(self.bars, 1)
+        scroller = QScrollArea(self)  # a short dock scrolls rather than squashing the bars flat
+        scroller.setWidget(content)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the table scrolls sideways
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.empty)
-        self.pages.addWidget(content)
+        self.pages.addWidget(scroller)
         top = QHBoxLayout()
         top.addWidget(picker_label)
         top.addWidget(self.picker)
@@ -644,6 +675,7 @@ class VectorInspector(QWidget):
         self.table.customContextMenuRequested.connect(self._on_table_menu)
         self.table.selectionModel().currentChanged.connect(self._on_table_current)
         self.table.horizontalScrollBar().valueChanged.connect(self.bars.update)
+        self.table.resized.connect(self._fit_table)
         self.bars.component_dragged.connect(self._on_dragged)
         self.bars.drag_started.connect(controller.end_merge)
         self.bars.drag_finished.connect(controller.end_merge)
@@ -758,6 +790,10 @@ class VectorInspector(QWidget):
         if self.table.currentIndex() != index:
             self.table.setCurrentIndex(index)
 
+    def _describe_component(self, stage: str, dim: int) -> str:
+        snap = self.snapshot()
+        return self.table_model.index(snap.stages.index(stage), dim).data(Qt.ItemDataRole.ToolTipRole)
+
     def _on_table_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         stage = self.table_model.stage(index.row()) if index.isValid() else None
@@ -846,6 +882,3 @@ class VectorInspector(QWidget):
             self.table.viewport().update()
         super().changeEvent(event)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._fit_table()
