@@ -755,9 +755,11 @@ class VectorInspector(QWidget):
     # -- view → controller --------------------------------------------------------------------------------
     def _set(self, stage: str, dim: int, value, merge: bool = False) -> bool:
         snap = self.snapshot()
+        side = self.controller.scene.side_of(stage)  # q lives on the query side, k and v on the source
+        assert side == snap.side, f"{stage} of a {snap.side} token belongs to the {side} side in this mode"
         self._own_edit = True
         try:
-            ok = self.controller.set_component(snap.side, snap.index, stage, dim, value, merge=merge)
+            ok = self.controller.set_component(side, snap.index, stage, dim, value, merge=merge)
         finally:
             self._own_edit = False
         if ok:
@@ -869,7 +871,10 @@ class VectorInspector(QWidget):
         origin = self.bars.mapFrom(self, viewport.mapTo(self, QPoint(0, 0))).x()
         spans = [(origin + self.table.columnViewportPosition(c), self.table.columnWidth(c))
                  for c in range(self.table_model.columnCount())]
-        return spans, origin, origin + viewport.width()
+        right = origin + viewport.width()
+        if spans:  # the strips end with the last column, not at the far edge of a wide dock
+            right = min(right, spans[-1][0] + spans[-1][1])
+        return spans, origin, right
 
     def _sync_palette(self) -> None:
         self.table_model.palette = self.table.palette()
