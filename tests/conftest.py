@@ -40,6 +40,7 @@ def window(qtbot):
     qtbot.waitExposed(win)
     yield win
     win.controller.undo_stack.setClean()
+    win.setWindowModified(False)
     win.close()
 
 

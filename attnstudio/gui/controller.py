@@ -35,10 +35,14 @@ class _SceneCommand(QUndoCommand):
         self.serial = controller.merge_serial
         self.stamp = time.monotonic()
 
-    def can_merge(self, other: QUndoCommand) -> bool:
-        """Same kind, same burst (no end_merge() between), and less than MERGE_WINDOW seconds apart."""
+    def can_merge(self, other: QUndoCommand, timed: bool = False) -> bool:
+        """Same kind and same burst (no end_merge() between); typing (``timed``) also needs no long pause.
+
+        A drag is ended by end_merge() on release, however long the learner holds the mouse still;
+        typing has no release, so a pause of MERGE_WINDOW seconds starts a new undo step.
+        """
         ok = (type(other) is type(self) and other.serial == self.serial
-              and other.stamp - self.stamp < MERGE_WINDOW)
+              and (not timed or other.stamp - self.stamp < MERGE_WINDOW))
         if ok:
             self.stamp = other.stamp
         return ok
@@ -58,7 +62,7 @@ class SetSentenceCommand(_SceneCommand):
         return _MERGE_SENTENCE[self.side]
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (other.side == self.side and self.can_merge(other)):
+        if not (other.side == self.side and self.can_merge(other, timed=True)):
             return False
         self.new = other.new
         return True
@@ -79,7 +83,7 @@ class SetSettingsCommand(_SceneCommand):
         return _MERGE_TEMPERATURE if self.merge else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (other.merge and set(other.new) == set(self.new) and self.can_merge(other)):
+        if not (other.merge and set(other.new) == set(self.new) and self.can_merge(other, timed=True)):
             return False
         self.new = other.new
         return True

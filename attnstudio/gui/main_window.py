@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from attnstudio._version import __version__
 from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
+from attnstudio.gui.autosave import Autosaver, find_orphans, read_orphan
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.controller.undo_stack.cleanChanged.connect(self._update_title)
         self._update_title()
         self._restore_layout()
+        self.autosaver = Autosaver(self.controller, parent=self)
 
     # -- construction -----------------------------------------------------------------------------------
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -188,7 +190,7 @@ class MainWindow(QMainWindow):
     # -- files --------------------------------------------------------------------------------------------
     def _confirm_discard(self) -> bool:
         """Ask before losing unsaved edits; True when it is fine to go on."""
-        if self.controller.undo_stack.isClean():
+        if not self.is_modified():
             return True
         answer = QMessageBox.question(
             self, "Unsaved changes", "The scene has changes that are not saved. Save them first?",
@@ -270,6 +272,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}[*] — AttnStudio")
         self.setWindowModified(not self.controller.undo_stack.isClean())
 
+    def is_modified(self) -> bool:
+        return not self.controller.undo_stack.isClean() or self.isWindowModified()
+
     def show_message(self, text: str) -> None:
         self.status_label.setText(text)
         self.statusBar().showMessage("")
@@ -316,4 +321,56 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.autosaver.discard()
         event.accept()
+
+    # -- crash recovery ---------------------------------------------------------------------------------
+    def offer_recovery(self, ask=None) -> bool:
+        """If an earlier session died with unsaved work, offer to restore it. True when restored.
+
+        ``ask(text) -> bool`` replaces the question dialog (tests, scripted starts).
+        """
+        orphans = find_orphans(self.autosaver.folder)
+        if not orphans:
+            return False
+        newest = orphans[0]
+        try:
+            document, meta = read_orphan(newest)
+        except (OSError, ValueError) as exc:
+            self.show_message(f"An autosave could not be read and was set aside: {exc}")
+            self._retire(orphans)
+            return False
+        text = ("AttnStudio did not close normally last time, and it kept your work.\n\n"
+                f"Source: {document.get('source', '')}\nTarget: {document.get('target', '')}\n\nRestore it?")
+        if ask is None:
+            answer = QMessageBox.question(self, "Restore your work?", text,
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.Yes)
+            wanted = answer == QMessageBox.StandardButton.Yes
+        else:
+            wanted = bool(ask(text))
+        restored = False
+        if wanted:
+            try:
+                self.controller.scene.load_dict(document)
+            except ValueError as exc:
+                self.show_message(f"The autosave could not be restored: {exc}")
+            else:
+                self.controller.undo_stack.clear()
+                self.controller.undo_stack.resetClean()  # restored work is unsaved work
+                path = meta.get("path")
+                self.controller._set_path(path if isinstance(path, str) else None)
+                self.autosaver.extra = dict(meta.get("extra") or {})
+                self.setWindowModified(True)
+                self.autosaver.save_now()
+                self.show_message("Your autosaved work was restored. Save it to keep it.")
+                restored = True
+        self._retire(orphans)
+        return restored
+
+    def _retire(self, paths: list[str]) -> None:
+        for path in paths:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass

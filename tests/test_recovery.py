@@ -1,0 +1,116 @@
+"""Crash safety: autosave after edits, recovery after a SIGKILL, and the exception hook."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from attnstudio.gui.autosave import find_orphans
+
+CHILD = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from attnstudio.gui.app import make_application
+    from attnstudio.gui.main_window import MainWindow
+
+    app = make_application()
+    window = MainWindow()
+    window.show()
+    window.controller.set_sentence("target", "The black dog sleeps")
+    window.controller.set_component("target", 1, "q", 1, 7.5)
+
+    def report():
+        if window.autosaver.save_now():
+            print("saved", window.autosaver.path, flush=True)
+    QTimer.singleShot(100, report)
+    app.exec()
+""")
+
+
+@pytest.mark.slow
+def test_work_survives_sigkill(window, qtbot):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("saved"), proc.stderr.read() if proc.poll() is not None else line
+        autosave_path = line.split(" ", 1)[1].strip()
+        assert os.path.exists(autosave_path)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert autosave_path in find_orphans(window.autosaver.folder)
+    questions = []
+    assert window.offer_recovery(ask=lambda text: questions.append(text) or True)
+    assert "The black dog sleeps" in questions[0]
+    scene = window.controller.scene
+    assert scene.target == "The black dog sleeps"
+    assert scene.override("target", 1, "q", 1) == 7.5
+    assert window.is_modified()
+    assert not os.path.exists(autosave_path)  # handled once, not offered again
+    assert find_orphans(window.autosaver.folder) == []
+
+
+def test_declining_recovery_discards_it(window, tmp_path):
+    folder = window.autosaver.folder
+    os.makedirs(folder, exist_ok=True)
+    orphan = os.path.join(folder, "autosave-999999999.attn.json")
+    with open(orphan, "w", encoding="utf-8") as fh:
+        fh.write(window.controller.scene.to_json())
+    assert not window.offer_recovery(ask=lambda text: False)
+    assert not os.path.exists(orphan)
+
+
+def test_corrupt_autosave_is_set_aside_with_a_message(window):
+    folder = window.autosaver.folder
+    os.makedirs(folder, exist_ok=True)
+    orphan = os.path.join(folder, "autosave-999999998.attn.json")
+    with open(orphan, "w", encoding="utf-8") as fh:
+        fh.write('{"format": "attnstudio-scene", "version": 1, "settings": {"num_heads": 3}}')
+    before = window.controller.scene.to_dict()
+    assert not window.offer_recovery(ask=lambda text: True)
+    assert window.controller.scene.to_dict() == before
+    assert "could not be restored" in window.status_label.text()
+
+
+def test_autosave_waits_for_a_quiet_spell_and_clean_close_removes_it(window, qtbot):
+    saver = window.autosaver
+    saver.timer.setInterval(50)
+    window.controller.set_component("target", 1, "q", 1, 3.0)
+    assert saver.timer.isActive()
+    qtbot.waitUntil(lambda: os.path.exists(saver.path), timeout=3000)
+    saver.discard()
+    assert not os.path.exists(saver.path)
+
+
+def test_exception_in_a_slot_is_logged_and_app_keeps_running(qtbot, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from attnstudio.gui import errors
+    from attnstudio.gui.app import make_application
+
+    make_application()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.detailedText()) or 0)
+    monkeypatch.setattr(sys, "excepthook", errors._hook)
+
+    def broken_slot():
+        raise RuntimeError("a deliberate test failure")
+
+    with qtbot.captureExceptions() as caught:
+        QTimer.singleShot(0, broken_slot)
+        qtbot.waitUntil(lambda: bool(caught) or bool(shown), timeout=2000)
+    # pytest-qt captures slot exceptions itself; feed the hook what it would have received.
+    if caught and not shown:
+        errors._hook(*caught[0])
+    log = os.path.join(errors.log_dir(), "attnstudio.log")
+    assert os.path.exists(log)
+    assert "a deliberate test failure" in open(log, encoding="utf-8").read()
+    assert shown and "RuntimeError" in shown[0]
