@@ -78,12 +78,16 @@ def make_application(argv: list[str] | None = None, theme: str = "system") -> QA
 
 def run_app(scene_path: str | None = None, smoke: bool = False, theme: str = "system") -> int:
     app = make_application(theme=theme)
+    from attnstudio.gui.errors import install_exception_hook
     from attnstudio.gui.main_window import MainWindow
 
+    install_exception_hook()
     window = MainWindow()
     if scene_path:
         window.open_scene(scene_path)
     window.show()
+    if not smoke:
+        QTimer.singleShot(0, window.offer_recovery)
     if smoke:
         # Paint once for real, then quit: proves the installed app starts and draws.
         def finish() -> None:
