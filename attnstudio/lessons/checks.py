@@ -265,13 +265,12 @@ class PredictionCheck(Check):
         if prediction is None:
             return CheckResult(False, f"Click the word you think {q} will look at most; then the weights appear.")
         row = scene.result().weights[qi]
-        actual = f"{_word(scene, 'key', ki)} gets {percent(row[ki])} of its attention"
         if prediction == ki:
-            return CheckResult(True, f"Well predicted: {actual}.")
+            return CheckResult(True, f"Well predicted: {q} gives {_word(scene, 'key', ki)} {percent(row[ki])} of its attention.")
         if not 0 <= prediction < row.shape[0]:
             return CheckResult(False, f"Your choice ({prediction + 1}) is not a word of the sentence any more.")
-        return CheckResult(False, f"You picked {_word(scene, 'key', prediction)} ({percent(row[prediction])}); "
-                                  f"in fact {actual}.")
+        return CheckResult(False, f"You picked {_word(scene, 'key', prediction)}, which gets {percent(row[prediction])}; "
+                                  f"the spotlight of {q} lands on {_word(scene, 'key', ki)} ({percent(row[ki])}).")
 
 
 @dataclass(frozen=True)
@@ -299,7 +298,12 @@ class UneditedCheck(Check):
             index = self.token.resolve(_surfaces(scene.tokens(side).words), sentence_label(scene, side))
         except TokenNotFound as exc:
             raise _Unavailable(str(exc)) from None
-        edited = [k for k in scene.overrides if k[0] == side and k[1] == index and k[2] == self.stage]
+        # An edit that puts back the computed number (typing the 0 back) counts as undone: the learner cannot
+        # see the difference, so the check must not either.
+        weight = {"q": scene.model.w_q, "k": scene.model.w_k, "v": scene.model.w_v}[self.stage]
+        computed = scene.tokens(side).input[index] @ weight  # (d_model,)
+        edited = [k for k, o in scene.overrides.items()
+                  if k[0] == side and k[1] == index and k[2] == self.stage and abs(o.value - computed[k[3]]) > 1e-9]
         what = f"The {STAGE_NAMES[self.stage]} of {quote(scene.tokens(side).words[index].token.surface)}"
         if not edited:
             return CheckResult(True, f"{what} is back to its computed values.")
