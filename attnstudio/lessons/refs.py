@@ -102,10 +102,15 @@ class TokenRef:
         raise TokenNotFound(f"{quote(self.word)} is not a word of {where}; its words are: {listing}")
 
 
+# Messages are in English, so languages are named in English; the lexicon holds each language's own name
+# ("Français"), which reads oddly in an English sentence. Unknown codes fall back to "source"/"target".
+_ENGLISH_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+                  "pt": "Portuguese", "nl": "Dutch"}
+
+
 def sentence_label(scene: Any, side: str) -> str:
     """How a message names a side of the scene: 'the English sentence “The black cat …”'."""
-    code = scene.language(side)
-    language = scene.model.lexicon.languages.get(code, {}).get("name", code)
+    language = _ENGLISH_NAMES.get(scene.language(side), side)
     return f"the {language} sentence {quote(scene.sentence(side))}"
 
 
