@@ -507,3 +507,40 @@ def test_lessons_package_never_imports_qt():
             "assert not [m for m in sys.modules if m.startswith('PySide6')]")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_show_me_can_go_through_the_guis_own_undoable_commands(tmp_path):
+    scene = Scene()
+    progress = Progress(tmp_path)
+    session = LessonSession(_lesson("scaling-temperature"), scene, progress)
+    session.start(2)  # "cold"
+    pushed = []
+    not_yet = session.apply_solution(apply_edit=pushed.append)  # a GUI would push commands here
+    assert not not_yet.passed and scene.settings.temperature == 1.0
+    assert [e.label for e in pushed] == ["Set temperature 0.3"]
+    for edit in pushed:
+        edit.apply(scene)  # ... and the command's redo() applies it
+    assert session.result.passed
+    assert progress.lesson("scaling-temperature").shown == {"cold"}
+    assert progress.lesson("scaling-temperature").passed == {"cold"}
+
+
+def test_a_prediction_made_on_the_step_state_is_announced_by_the_session():
+    session = LessonSession(_lesson("many-heads"), Scene())
+    seen: list[frozenset] = []
+    session.changed.connect(seen.append)
+    session.start(1)  # the position head: "black" looks at "chat"
+    assert session.scene.head == 3 and session.weights_hidden
+    session.state.predict(1)
+    assert {"prediction", "result"} <= seen[-1] and session.result.passed
+
+
+def test_opening_a_step_with_a_full_set_up_is_one_scene_change():
+    scene = Scene()
+    session = LessonSession(_lesson("many-heads"), scene)
+    session.start(0)
+    changes: list[frozenset] = []
+    scene.changed.connect(changes.append)
+    session.go_to(3)  # heads 4, head 2, focus "black": one document, one notification
+    assert len(changes) == 1
+    assert (scene.settings.num_heads, scene.head, scene.focus) == (4, 1, 1)

@@ -110,8 +110,11 @@ _ENGLISH_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanis
 
 def sentence_label(scene: Any, side: str) -> str:
     """How a message names a side of the scene: 'the English sentence “The black cat …”'."""
-    language = _ENGLISH_NAMES.get(scene.language(side), side)
-    return f"the {language} sentence {quote(scene.sentence(side))}"
+    return label_for(scene.language(side), scene.sentence(side), side)
+
+
+def label_for(language: str, sentence: str, side: str) -> str:
+    return f"the {_ENGLISH_NAMES.get(language, side)} sentence {quote(sentence)}"
 
 
 def dimension_index(dim: Any, names: Sequence[str]) -> int:

@@ -12,13 +12,15 @@ announces what happened through ``session.changed(what)``, ``what`` a frozenset 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from attnstudio.engine.tokens import tokenize
 from attnstudio.events import Event
 from attnstudio.lessons.checks import SETTING_NAMES, CheckResult
 from attnstudio.lessons.edits import EditError, FocusEdit, HeadEdit, SceneEdit
 from attnstudio.lessons.model import Lesson, PanelSetup, SceneSetup, Step
 from attnstudio.lessons.progress import Progress
+from attnstudio.lessons.refs import label_for
 from attnstudio.scene import Scene, SceneError
 
 __all__ = ["LessonSession", "SessionError", "StepState", "apply_setup"]
@@ -84,22 +86,40 @@ def apply_setup(setup: SceneSetup, scene: Scene) -> None:
                 scene.set_sentence(side, getattr(setup, side))
         if settings:
             scene.set_settings(**settings)
+        if setup.head is not None:
+            HeadEdit(setup.head).resolve(scene).apply(scene)
+        if setup.focus is not None:
+            FocusEdit(setup.focus).resolve(scene).apply(scene)
     else:
-        doc = Scene.seed_dict()
-        for side in ("source", "target"):
-            if getattr(setup, side) is not None:
-                doc[side] = getattr(setup, side)
-        doc["settings"].update(settings)
-        scene.load_dict(doc)
-    if setup.head is not None:
-        HeadEdit(setup.head).resolve(scene).apply(scene)
-    if setup.focus is not None:
-        FocusEdit(setup.focus).resolve(scene).apply(scene)
+        scene.load_dict(_setup_document(setup, settings))  # one change, one repaint
     for edit in setup.edits:
         concrete = edit.resolve(scene)
         if concrete.kind == "predict":
             raise EditError("a set-up cannot make the learner's prediction")
         concrete.apply(scene)
+
+
+def _setup_document(setup: SceneSetup, settings: dict[str, Any]) -> dict[str, Any]:
+    """The scene document of a full set-up: the seed example with the set-up's fields (raises EditError)."""
+    doc = Scene.seed_dict()
+    for side in ("source", "target"):
+        if getattr(setup, side) is not None:
+            doc[side] = getattr(setup, side)
+    doc["settings"].update(settings)
+    heads = doc["settings"]["num_heads"]
+    if setup.head is not None:
+        if isinstance(heads, int) and setup.head >= heads:
+            raise EditError(f"there is no head {setup.head + 1}: the set-up has {heads}")
+        doc["head"] = setup.head
+    if setup.focus is not None:
+        side = "target" if doc["settings"]["mode"] == "translation" else "source"
+        language = doc["settings"][f"{side}_language"]
+        try:
+            surfaces = [t.surface for t in tokenize(doc[side])]
+            doc["focus"] = setup.focus.resolve(surfaces, label_for(language, doc[side], side))
+        except ValueError as exc:  # TokenNotFound, or a sentence too long to tokenize
+            raise EditError(str(exc)) from None
+    return doc
 
 
 def setup_chain(lesson: Lesson, index: int) -> list[SceneSetup]:
@@ -254,6 +274,7 @@ class LessonSession:
             self._busy = False
         self._index = index
         self._state = StepState(step)
+        self._state.changed.connect(self._on_prediction)
         self._opened_scene = self.scene.to_dict()
         self._passed_now = False
         if self.progress:
@@ -274,33 +295,46 @@ class LessonSession:
         return self.step.task.evaluate(scene, self._state.prediction) if self.step.task else None
 
     def predict(self, key_index: int) -> CheckResult:
-        """The learner clicked a key: record it (once), reveal the weights, and return the verdict."""
+        """The learner clicked a key: record it (once), reveal the weights, and return the verdict.
+
+        Same as ``session.state.predict(key_index)``; both announce ``{"prediction", "result"}``."""
         self._require_active()
         self._state.predict(key_index)
-        result = self._evaluate()
-        self.changed.emit(frozenset({"prediction", "result"}))
-        return result
+        return self._result
+
+    def _on_prediction(self) -> None:
+        if self.active:
+            self._evaluate()
+            self.changed.emit(frozenset({"prediction", "result"}))
 
     def solution_edits(self) -> list[SceneEdit]:
         """The "show me" edits resolved against the scene now, for a GUI that makes each one undoable."""
         task = self.step.task
         return [edit.resolve(self.scene) for edit in task.solution] if task else []
 
-    def apply_solution(self, scene: Scene | None = None) -> CheckResult | None:
-        """Do the task for the learner ("show me"). Recorded as passed, and as shown, in the progress."""
+    def apply_solution(self, scene: Scene | None = None,
+                       apply_edit: Callable[[SceneEdit], Any] | None = None) -> CheckResult | None:
+        """Do the task for the learner ("show me") and return the verdict; the progress records the step as
+        shown (and, once met, passed).
+
+        ``apply_edit``, if given, applies each scene edit instead of ``SceneEdit.apply`` — a GUI passes a
+        function that pushes an undoable command. A prediction edit always goes to the step state.
+        """
         self._require_active()
         if self.step.task is None:
             return None
         scene = scene or self.scene
+        if self.progress:
+            self.progress.mark_shown(self.lesson.id, self.step.id)
         for edit in [edit.resolve(scene) for edit in self.step.task.solution]:
             if edit.kind == "predict":
                 self._state.predict(edit.value, replace=True)
+            elif apply_edit is not None:
+                apply_edit(edit)
             else:
                 edit.apply(scene)
-        if self.progress:
-            self.progress.mark_shown(self.lesson.id, self.step.id)
         result = self._evaluate()
-        self.changed.emit(frozenset({"prediction", "result"} if self._state.reveals_after_prediction else {"result"}))
+        self.changed.emit(frozenset({"result"}))
         return result
 
     def _evaluate(self) -> CheckResult | None:
