@@ -544,3 +544,13 @@ def test_opening_a_step_with_a_full_set_up_is_one_scene_change():
     session.go_to(3)  # heads 4, head 2, focus "black": one document, one notification
     assert len(changes) == 1
     assert (scene.settings.num_heads, scene.head, scene.focus) == (4, 1, 1)
+
+
+def test_the_complete_example_in_the_documentation_is_a_valid_lesson(tmp_path, capsys):
+    docs = Path(__file__).resolve().parents[1] / "docs" / "lessons.md"
+    text = docs.read_text(encoding="utf-8")
+    example = text.split("### A complete example", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path, "black-cat.toml", example)
+    assert cli_main(["lesson", "check", str(path)]) == 0, capsys.readouterr().out
+    lesson = load_lesson(path)
+    assert lesson.id == "black-cat" and lesson.task_count == 3
