@@ -247,7 +247,9 @@ class QueryKeySpace(QWidget):
         self.axis_lines = [pg.InfiniteLine(pos=0, angle=angle, movable=False) for angle in (0, 90)]
         for line in self.axis_lines:
             self.plot.addItem(line, ignoreBounds=True)
-        self.keys = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=self._key_tip)
+        # No tip=self._key_tip: a bound method stored in the item makes a reference cycle through the panel,
+        # and a panel that the garbage collector deletes mid-paint crashes pyqtgraph. The hover slot sets it.
+        self.keys = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=None)
         self.keys.sigHovered.connect(self._on_keys_hovered)
         self.plot.addItem(self.keys)
         self.labels: list[pg.TextItem] = []
@@ -300,6 +302,17 @@ class QueryKeySpace(QWidget):
         self.query_label.setColor(q)
         for label in self.labels:
             label.setColor(text)
+        key = self._key_colour()
+        self._key_brushes = []
+        for shade in range(10):
+            fill = QColor(key)
+            fill.setAlphaF(0.3 + 0.7 * shade / 9)
+            self._key_brushes.append(pg.mkBrush(fill))
+        self._key_pen = pg.mkPen(key.darker(130))
+        grey = QColor(128, 128, 128)
+        self._masked_pen = pg.mkPen(grey, width=2)
+        grey.setAlphaF(0.8)
+        self._masked_brush = pg.mkBrush(grey)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.PaletteChange:
@@ -376,16 +389,13 @@ class QueryKeySpace(QWidget):
         allowed = np.ones(len(weights), bool) if result.mask is None else result.mask[focus]
         keys_2d = plane.project(keys)
         query_2d = plane.project(query[None, :])[0] / self.query_scale
-        colour = self._key_colour()
-        edge, grey = pg.mkPen(colour.darker(130)), QColor(128, 128, 128)
-        brushes, pens, sizes, symbols = [], [], [], []
-        for w, ok in zip(weights, allowed):
-            fill = QColor(colour) if ok else QColor(grey)
-            fill.setAlphaF(0.3 + 0.7 * float(w) if ok else 0.8)
-            brushes.append(pg.mkBrush(fill))
-            pens.append(edge if ok else pg.mkPen(grey))
-            sizes.append(7.0 + 30.0 * math.sqrt(max(float(w), 0.0)) if ok else 9.0)  # area ∝ weight
-            symbols.append("o" if ok else "x")
+        # Whole pixels and ten shades: pyqtgraph renders each distinct (size, brush) once and reuses it, so a
+        # drag over 128 keys does not draw 128 new symbol images per step.
+        sizes = np.where(allowed, np.round(7.0 + 30.0 * np.sqrt(np.clip(weights, 0.0, 1.0))), 9.0)  # area ∝ weight
+        shades = np.round(np.clip(weights, 0.0, 1.0) * 9).astype(int)
+        brushes = [self._key_brushes[s] if ok else self._masked_brush for s, ok in zip(shades, allowed)]
+        pens = [self._key_pen if ok else self._masked_pen for ok in allowed]
+        symbols = ["o" if ok else "x" for ok in allowed]
         self.keys.setData(pos=keys_2d, size=sizes, brush=brushes, symbol=symbols, pen=pens,
                           data=np.arange(len(weights)))
         self._key_info = [self._describe_key(result, j, raw[j], scores[j], weights[j], allowed[j])
@@ -394,8 +404,9 @@ class QueryKeySpace(QWidget):
         self._place_query(query_2d)
         word = result.query_words[focus].token.surface
         self.query_label.setText(f"{word} (q)")
-        self.plot.setLabel("bottom", plane.x_label)
-        self.plot.setLabel("left", plane.y_label)
+        for side, text in (("bottom", plane.x_label), ("left", plane.y_label)):
+            if self.plot.getAxis(side).labelText != text:  # a new label redraws the axis and its grid
+                self.plot.setLabel(side, text)
         self._write_caption(result, word)
         top = int(np.argmax(weights))
         self.readout.setText(f"“{word}” looks most at “{result.key_words[top].token.surface}” "
@@ -458,8 +469,10 @@ class QueryKeySpace(QWidget):
         return self._key_info[j] if 0 <= j < len(self._key_info) else ""
 
     def _on_keys_hovered(self, _item: object, points: object, _event: object) -> None:
-        if len(points):
-            self.readout.setText(self._key_tip(0.0, 0.0, points[0].data()))
+        text = "\n".join(self._key_tip(0.0, 0.0, p.data()) for p in list(points)[:3])
+        self.plot.getViewBox().setToolTip(text)
+        if text:
+            self.readout.setText(text)
 
     def fit_view(self) -> None:
         """Zoom so the origin, the keys and the query are all in view."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeyEvent, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QColor, QFontDatabase, QFontMetrics, QGuiApplication, QKeyEvent, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -338,10 +338,9 @@ class ComputationPanel(QWidget):
                                  "Select cells and press Ctrl+C to copy them as tab-separated text")
         self.table.setModel(self.trace_model)
         self.table.setItemDelegateForColumn(TraceModel.WEIGHT_COLUMN, WeightBarDelegate(self.table))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setResizeContentsPrecision(0)  # measure only the visible rows: 512 keys stay cheap
-        header.setStretchLastSection(True)
+        # Columns are sized once per sentence, not on every drag step: measuring 512 rows each time is slow.
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(64)
         self.output_table = name_widget(CopyableTable(self), "traceOutputTable", "Output beside the average",
                                         "The context vector of the focused word: attention's weighted sum of the "
                                         "values next to the plain average")
@@ -354,8 +353,8 @@ class ComputationPanel(QWidget):
                                        "Copy the whole trace and both output vectors as tab-separated text")
         self.copy_button.clicked.connect(self.copy_all)
         self._layout()
-        controller.scene_changed.connect(self.refresh)
-        controller.focus_changed.connect(self.refresh)
+        controller.scene_changed.connect(self._on_scene_changed)
+        controller.focus_changed.connect(self._on_focus_changed)
         self.refresh()
 
     def _layout(self) -> None:
@@ -387,7 +386,14 @@ class ComputationPanel(QWidget):
         layout.addWidget(self.stack)
 
     # -- model → view -----------------------------------------------------------------------------------------
-    def refresh(self, _what: object = None) -> None:
+    def _on_scene_changed(self, what: frozenset) -> None:
+        self.refresh(refit_columns="settings" in what or "sentences" in what)
+
+    def _on_focus_changed(self, _focus: int) -> None:
+        self.refresh()
+
+    def refresh(self, refit_columns: bool = False) -> None:
+        """Recompute the trace of the focused query from the controller's result."""
         result = self.controller.result()
         scene = self.controller.scene
         if not result.query_words or not result.key_words:
@@ -399,22 +405,31 @@ class ComputationPanel(QWidget):
         focus = min(scene.focus, len(result.query_words) - 1)
         settings = scene.settings
         self.trace = compute_trace(result, focus, settings.variant, settings.temperature)
+        reset = self.trace_model.rowCount() != len(self.trace.keys)
         self.trace_model.set_trace(self.trace)
         self.output_model.set_vectors(scene.model.dimension_names, result.output[focus], result.uniform_output[focus])
-        self._fit_output_width()
+        if reset or refit_columns:
+            self._fit_columns()
         self.title.setText(self._title(result))
         self.bottleneck.setText(self._bottleneck(result))
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        self._fit_output_width()  # fonts are final only once the style has polished the table
+        self._fit_columns()  # fonts are final only once the style has polished the tables
 
-    def _fit_output_width(self) -> None:
-        """The output table is narrow and fixed: never scroll it sideways; the trace table takes the rest."""
+    def _fit_columns(self) -> None:
+        """Size the columns for any number they may show; the output table never scrolls sideways."""
+        fixed = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        number = fixed.horizontalAdvance("−0.0001234") + 12  # the widest format_number gives at 4 digits
+        self.table.resizeColumnToContents(0)
+        for column in range(1, TraceModel.WEIGHT_COLUMN):
+            self.table.setColumnWidth(column, max(number, self.table.horizontalHeader().sectionSizeHint(column)))
         table = self.output_table
-        table.resizeColumnsToContents()
+        table.resizeColumnToContents(0)
+        for column in (1, 2):
+            table.setColumnWidth(column, max(number, table.horizontalHeader().sectionSizeHint(column)))
         width = sum(table.columnWidth(c) for c in range(3)) + 2 * table.frameWidth()
-        table.setMinimumWidth(width + table.verticalScrollBar().sizeHint().width() + 8)
+        table.setMinimumWidth(width + table.verticalScrollBar().sizeHint().width() + 4)
 
     def _title(self, result: SceneResult) -> str:
         t = self.trace
