@@ -554,3 +554,25 @@ def test_the_complete_example_in_the_documentation_is_a_valid_lesson(tmp_path, c
     assert cli_main(["lesson", "check", str(path)]) == 0, capsys.readouterr().out
     lesson = load_lesson(path)
     assert lesson.id == "black-cat" and lesson.task_count == 3
+
+
+def test_a_problem_in_a_list_of_checks_names_and_locates_that_check():
+    text = textwrap.dedent('''\
+        format = "attnstudio-lesson"
+        version = 1
+        title = "t"
+        summary = "s"
+
+        [[steps]]
+        text = "x"
+        [steps.task]
+        checks = [
+            { kind = "argmax", query = "black", key = "noir" },
+            { kind = "weight", query = "black", key = "noir" },
+        ]
+        solution = [{ focus = "cat" }]
+        ''')
+    _, problems = check_lesson_text(text, "t.toml")
+    (problem,) = problems
+    assert problem.message == "check 2 (weight) needs at_least or at_most (or both)"
+    assert problem.line == line_of(text, '{ kind = "weight"')

@@ -221,8 +221,7 @@ class _Reader:
         return True
 
     # -- the parts ----------------------------------------------------------------------------------
-    def check(self, raw: Any, step: int, n: int, path: tuple) -> Check | None:
-        where = f"check {n}" if path[-1][0] == "checks" else "the check"
+    def check(self, raw: Any, step: int, where: str, path: tuple) -> Check | None:
         if not isinstance(raw, dict):
             self.problem(f"{where} must be a table like {{ kind = \"argmax\", … }}, not {_kind_of(raw)}", step, *path)
             return None
@@ -386,12 +385,13 @@ class _Reader:
             self.problem("[steps.task] needs either check = { … } or a list checks = [ … ] (one of them)", step, "task")
             return None
         if "check" in raw:
-            checks = [self.check(raw["check"], step, 1, ("task", ("check", 1)))]
+            checks = [self.check(raw["check"], step, "the check", ("task", ("check", 1)))]
         elif not isinstance(raw["checks"], list) or not raw["checks"]:
             self.problem("[steps.task] checks must be a non-empty list of checks", step, "task", "checks")
             return None
         else:
-            checks = [self.check(c, step, n, ("task", ("checks", 1), ("kind", n))) for n, c in enumerate(raw["checks"], 1)]
+            checks = [self.check(c, step, f"check {n}", ("task", ("checks", 1), ("kind", n)))
+                      for n, c in enumerate(raw["checks"], 1)]
         if any(c is None for c in checks):
             return None
         solution = self.edits(raw["solution"], "the solution", step, ("task", "solution")) if "solution" in raw else ()
