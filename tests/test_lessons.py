@@ -10,6 +10,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from attnstudio.cli import main as cli_main
 from attnstudio.lessons import (
@@ -576,3 +578,32 @@ def test_a_problem_in_a_list_of_checks_names_and_locates_that_check():
     (problem,) = problems
     assert problem.message == "check 2 (weight) needs at_least or at_most (or both)"
     assert problem.line == line_of(text, '{ kind = "weight"')
+
+
+_ODD_VALUES = ['1', '-3', '0', '1.5e308', '"x"', 'true', '[]', '{}', '[1, "a"]', '{ a = 1 }', '"le#0"', '"#3"',
+               'nan', 'inf', '"q"', '{ kind = "weight" }', '[{}]', '[{ head = 9 }]', '[{ settings = { heads = 3 } }]',
+               '[{ override = { token = "black", stage = "q", dim = 99, value = 1 } }]', '"""unclosed']
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(["value", "delete", "cut"]),
+                                st.sampled_from(_ODD_VALUES)), min_size=1, max_size=3))
+def test_a_mangled_lesson_never_crashes_the_reader(edits):
+    lines = GOOD.splitlines()
+    for where, how, value in edits:
+        i = where % len(lines)
+        if how == "delete":
+            del lines[i]
+        elif how == "cut":
+            lines[i] = lines[i][: len(lines[i]) // 2]
+        elif "=" in lines[i]:
+            lines[i] = lines[i].split("=", 1)[0] + "= " + value
+        if not lines:
+            break
+    text = "\n".join(lines)
+    lesson, problems = check_lesson_text(text, "mangled.toml")  # never raises
+    assert (lesson is None) == any(p.severity == "error" for p in problems)
+    try:
+        load_lesson_text(text, "mangled.toml")
+    except LessonError as exc:
+        assert str(exc).startswith("mangled.toml")

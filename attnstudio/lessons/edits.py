@@ -66,6 +66,10 @@ class SceneEdit:
             raise EditError(f"unknown edit kind {self.kind!r}")
 
 
+def _heads(n: int) -> str:
+    return f"{n} head{'s' if n != 1 else ''}"
+
+
 def _surfaces(words) -> list[str]:
     return [w.token.surface for w in words]
 
@@ -173,7 +177,7 @@ class HeadEdit(Edit):
 
     def resolve(self, scene: Any) -> SceneEdit:
         if self.head >= scene.settings.num_heads:
-            raise EditError(f"there is no head {self.head + 1}: the scene has {scene.settings.num_heads}")
+            raise EditError(f"there is no head {self.head + 1}: the scene has {_heads(scene.settings.num_heads)}")
         return SceneEdit("head", self.head, f"Show head {self.head + 1}")
 
 

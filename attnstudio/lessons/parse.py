@@ -431,7 +431,7 @@ def _lesson(reader: _Reader, data: dict[str, Any], file: str, origin: str, defau
         return None
     version = data.get("version")
     if not _is_int(version) or version < 1:
-        reader.problem(f"version must be a whole number (this AttnStudio reads version {LESSON_VERSION})", None, "version")
+        reader.problem(f"version must be a whole number from 1 (this AttnStudio reads version {LESSON_VERSION})", None, "version")
     elif version > LESSON_VERSION:
         reader.problem(f"this lesson needs a newer AttnStudio (lesson format version {version}; "
                        f"this one reads up to {LESSON_VERSION})", None, "version")
@@ -469,16 +469,16 @@ def _lesson(reader: _Reader, data: dict[str, Any], file: str, origin: str, defau
 
 def _step(reader: _Reader, raw: Any, number: int, base: SceneSetup) -> Step | None:
     if not isinstance(raw, dict):
-        reader.problem(f"step {number} must be a table ([[steps]]), not {_kind_of(raw)}", number)
+        reader.problem(f"a step must be a table ([[steps]]), not {_kind_of(raw)}", number)
         return None
-    reader.known_keys(raw, _STEP_KEYS, f"step {number}", number)
+    reader.known_keys(raw, _STEP_KEYS, "the step", number)
     step_id = raw.get("id", f"step-{number}")
     if not isinstance(step_id, str) or not step_id.strip():
         reader.problem(f"step id must be text, not {step_id!r}", number, "id")
         step_id = f"step-{number}"
-    title = reader.text(raw, "title", f"step {number}", number)
-    text = reader.text(raw, "text", f"step {number}", number, required=True)
-    scene_raw = reader.table(raw, "scene", f"step {number}", number)
+    title = reader.text(raw, "title", "the step", number)
+    text = reader.text(raw, "text", "the step", number, required=True)
+    scene_raw = reader.table(raw, "scene", "the step", number)
     # No [steps.scene] at all means "carry on with the scene as it is": a step of reading after a task keeps
     # what the learner just did. A set-up with keep = true changes only what it names; only panels fall back
     # to the lesson's. Any other set-up starts from the lesson's [scene] on the seed example.
@@ -488,6 +488,6 @@ def _step(reader: _Reader, raw: Any, number: int, base: SceneSetup) -> Step | No
                         has_panels=setup.has_panels or base.has_panels)
     else:
         setup = setup.over(base)
-    task_raw = reader.table(raw, "task", f"step {number}", number)
+    task_raw = reader.table(raw, "task", "the step", number)
     task = reader.task(task_raw, number) if task_raw is not None else None
     return Step(step_id.strip(), number, title, text, setup, task, reader.lines.find(number))

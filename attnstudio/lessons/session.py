@@ -109,7 +109,7 @@ def _setup_document(setup: SceneSetup, settings: dict[str, Any]) -> dict[str, An
     heads = doc["settings"]["num_heads"]
     if setup.head is not None:
         if isinstance(heads, int) and setup.head >= heads:
-            raise EditError(f"there is no head {setup.head + 1}: the set-up has {heads}")
+            raise EditError(f"there is no head {setup.head + 1}: the set-up has {heads} head{'s' if heads != 1 else ''}")
         doc["head"] = setup.head
     if setup.focus is not None:
         side = "target" if doc["settings"]["mode"] == "translation" else "source"
