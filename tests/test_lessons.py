@@ -607,3 +607,11 @@ def test_a_mangled_lesson_never_crashes_the_reader(edits):
         load_lesson_text(text, "mangled.toml")
     except LessonError as exc:
         assert str(exc).startswith("mangled.toml")
+
+
+def test_odd_unknown_keys_are_reported_on_their_line():
+    text = GOOD.replace('summary = "One step to read, one task to do."',
+                        'summary = "One step to read, one task to do."\n"a+(b" = 1')
+    _, problems = check_lesson_text(text, "t.toml")
+    (problem,) = problems
+    assert "unknown key 'a+(b'" in problem.message and problem.line == line_of(text, '"a+(b"')

@@ -117,7 +117,8 @@ class LineLocator:
         return line
 
     def _search(self, name: str, occurrence: int, first: int, last: int) -> int | None:
-        pattern = re.compile(r"(^\s*\[{1,2}\s*[\w.\"]*\b" + name + r"\b\"?\s*\]{1,2})|((^|[\s{,])\"?" + name + r"\"?\s*=)")
+        name = re.escape(name)  # an unknown key is reported by its name, and a quoted TOML key may hold anything
+        pattern = re.compile(r"(^\s*\[{1,2}\s*[\w.\"]*(?<![\w-])" + name + r"\"?\s*\]{1,2})|((^|[\s{,])\"?" + name + r"\"?\s*=)")
         seen = 0
         for number in range(first, last + 1):
             if pattern.search(self.lines[number - 1]):
