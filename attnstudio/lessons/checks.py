@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from attnstudio.lessons.refs import STAGE_NAMES, TokenNotFound, TokenRef, quote, sentence_label
+
+if TYPE_CHECKING:  # the scene is only named in annotations here
+    from attnstudio.scene import Scene
 
 __all__ = [
     "CHECK_KINDS",
@@ -66,7 +69,7 @@ def _surfaces(words) -> list[str]:
     return [w.token.surface for w in words]
 
 
-def _query_index(scene: Any, query: TokenRef) -> int:
+def _query_index(scene: Scene, query: TokenRef) -> int:
     words = _surfaces(scene.result().query_words)
     try:
         return query.resolve(words, sentence_label(scene, scene.query_side()))
@@ -74,7 +77,7 @@ def _query_index(scene: Any, query: TokenRef) -> int:
         raise _Unavailable(str(exc)) from None
 
 
-def _key_index(scene: Any, key: TokenRef) -> int:
+def _key_index(scene: Scene, key: TokenRef) -> int:
     words = _surfaces(scene.result().key_words)
     try:
         return key.resolve(words, sentence_label(scene, "source"))
@@ -82,7 +85,7 @@ def _key_index(scene: Any, key: TokenRef) -> int:
         raise _Unavailable(str(exc)) from None
 
 
-def _row(scene: Any, query: TokenRef, head: int | None) -> np.ndarray:
+def _row(scene: Scene, query: TokenRef, head: int | None) -> np.ndarray:
     """The weight row of ``query`` in ``head`` (0-based; None = the head the scene shows)."""
     result = scene.result()
     h = result.head if head is None else head
@@ -92,7 +95,7 @@ def _row(scene: Any, query: TokenRef, head: int | None) -> np.ndarray:
     return result.head_weights[h][_query_index(scene, query)]  # (n_k,)
 
 
-def _word(scene: Any, side_words: str, index: int) -> str:
+def _word(scene: Scene, side_words: str, index: int) -> str:
     words = scene.result().query_words if side_words == "query" else scene.result().key_words
     return quote(words[index].token.surface)
 
@@ -102,13 +105,13 @@ class Check:
 
     kind: ClassVar[str] = ""
 
-    def evaluate(self, scene: Any, prediction: int | None = None) -> CheckResult:
+    def evaluate(self, scene: Scene, prediction: int | None = None) -> CheckResult:
         try:
             return self._evaluate(scene, prediction)
         except _Unavailable as exc:
             return CheckResult(False, str(exc))
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         raise NotImplementedError
 
     def token_refs(self) -> list[tuple[str, TokenRef]]:
@@ -120,7 +123,7 @@ class Check:
             refs.append(("key", self.key))
         return refs
 
-    def resolve_tokens(self, scene: Any) -> None:
+    def resolve_tokens(self, scene: Scene) -> None:
         """Raise ``TokenNotFound`` if a token this check names is not in the scene."""
         for role, ref in self.token_refs():
             side = scene.query_side() if role == "query" else "source"
@@ -140,7 +143,7 @@ class ArgmaxCheck(Check):
     key: TokenRef
     head: int | None = None
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         row = _row(scene, self.query, self.head)
         target = _key_index(scene, self.key)
         others = np.delete(row, target)
@@ -172,7 +175,7 @@ class WeightCheck(Check):
     at_most: float | None = None
     head: int | None = None
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         row = _row(scene, self.query, self.head)
         target = _key_index(scene, self.key)
         w = float(row[target])
@@ -192,7 +195,7 @@ class EntropyCheck(Check):
     above: float | None = None
     head: int | None = None
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         row = _row(scene, self.query, self.head)
         p = row[row > 0]
         h = float(-(p * np.log(p)).sum())
@@ -215,7 +218,7 @@ class OutputCloseCheck(Check):
     key: TokenRef
     within: float = 0.1
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         result = scene.result()
         qi, ki = _query_index(scene, self.query), _key_index(scene, self.key)
         distance = float(np.linalg.norm(result.output[qi] - result.v[ki]))
@@ -234,12 +237,12 @@ class SettingCheck(Check):
     at_least: float | None = None
     at_most: float | None = None
 
-    def current(self, scene: Any) -> Any:
+    def current(self, scene: Scene) -> Any:
         if self.name == "head":
             return scene.result().head + 1
         return getattr(scene.settings, SETTING_NAMES[self.name])
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         value = self.current(scene)
         if self.equals is not None:
             ok = (math.isclose(value, self.equals) if isinstance(value, float) and not isinstance(self.equals, bool)
@@ -259,7 +262,7 @@ class PredictionCheck(Check):
     query: TokenRef
     key: TokenRef
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         qi, ki = _query_index(scene, self.query), _key_index(scene, self.key)
         q = _word(scene, "query", qi)
         if prediction is None:
@@ -282,17 +285,17 @@ class UneditedCheck(Check):
     stage: str
     side: str | None = None
 
-    def _side(self, scene: Any) -> str:
+    def _side(self, scene: Scene) -> str:
         return self.side or scene.side_of(self.stage)
 
     def token_refs(self) -> list[tuple[str, TokenRef]]:
         return [(self.stage, self.token)]
 
-    def resolve_tokens(self, scene: Any) -> None:
+    def resolve_tokens(self, scene: Scene) -> None:
         side = self._side(scene)
         self.token.resolve(_surfaces(scene.tokens(side).words), sentence_label(scene, side))
 
-    def _evaluate(self, scene: Any, prediction: int | None) -> CheckResult:
+    def _evaluate(self, scene: Scene, prediction: int | None) -> CheckResult:
         side = self._side(scene)
         try:
             index = self.token.resolve(_surfaces(scene.tokens(side).words), sentence_label(scene, side))

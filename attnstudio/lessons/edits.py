@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from attnstudio.lessons.checks import SETTING_NAMES, show_value
 from attnstudio.lessons.refs import STAGE_NAMES, TokenNotFound, TokenRef, dimension_index, quote, sentence_label
-from attnstudio.scene import SceneError, parse_component
+from attnstudio.scene import Scene, SceneError, parse_component
 
 __all__ = [
     "EDIT_KINDS",
@@ -49,7 +49,7 @@ class SceneEdit:
     value: Any
     label: str  # what a person would call it: the undo text, or a line in a "show me" list
 
-    def apply(self, scene: Any, state: Any = None) -> None:
+    def apply(self, scene: Scene, state: Any = None) -> None:
         if self.kind == "settings":
             scene.set_settings(**self.value)
         elif self.kind == "overrides":
@@ -74,7 +74,7 @@ def _surfaces(words) -> list[str]:
     return [w.token.surface for w in words]
 
 
-def _resolve(ref: TokenRef, scene: Any, side: str) -> int:
+def _resolve(ref: TokenRef, scene: Scene, side: str) -> int:
     try:
         return ref.resolve(_surfaces(scene.tokens(side).words), sentence_label(scene, side))
     except TokenNotFound as exc:
@@ -86,7 +86,7 @@ class Edit:
 
     kind: ClassVar[str] = ""
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         raise NotImplementedError
 
 
@@ -97,7 +97,7 @@ class SettingsEdit(Edit):
     kind: ClassVar[str] = "settings"
     values: tuple[tuple[str, Any], ...]
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         changes = {SETTING_NAMES[name]: value for name, value in self.values}
         try:
             scene.settings_checked(**changes)
@@ -118,7 +118,7 @@ class OverrideEdit(Edit):
     value: float
     side: str | None = None  # default: the side where this stage lives (queries: the query side; keys, values: source)
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         side = self.side or scene.side_of(self.stage)
         index = _resolve(self.token, scene, side)
         names = scene.model.dimension_names
@@ -142,7 +142,7 @@ class ResetEdit(Edit):
     dim: str | int | None = None
     side: str | None = None
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         side = self.side or scene.side_of(self.stage)
         index = _resolve(self.token, scene, side)
         names = scene.model.dimension_names
@@ -163,7 +163,7 @@ class FocusEdit(Edit):
     kind: ClassVar[str] = "focus"
     token: TokenRef
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         index = _resolve(self.token, scene, scene.query_side())
         return SceneEdit("focus", index, f"Focus on {quote(scene.tokens(scene.query_side()).words[index].token.surface)}")
 
@@ -175,7 +175,7 @@ class HeadEdit(Edit):
     kind: ClassVar[str] = "head"
     head: int
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         if self.head >= scene.settings.num_heads:
             raise EditError(f"there is no head {self.head + 1}: the scene has {_heads(scene.settings.num_heads)}")
         return SceneEdit("head", self.head, f"Show head {self.head + 1}")
@@ -188,7 +188,7 @@ class PredictEdit(Edit):
     kind: ClassVar[str] = "predict"
     key: TokenRef
 
-    def resolve(self, scene: Any) -> SceneEdit:
+    def resolve(self, scene: Scene) -> SceneEdit:
         index = _resolve(self.key, scene, "source")
         return SceneEdit("predict", index, f"Predict {quote(scene.tokens('source').words[index].token.surface)}")
 

@@ -8,6 +8,7 @@ from typing import Any
 from attnstudio.lessons.checks import Check, CheckResult, PredictionCheck
 from attnstudio.lessons.edits import Edit
 from attnstudio.lessons.refs import TokenRef
+from attnstudio.scene import Scene
 
 __all__ = ["Lesson", "PanelSetup", "SceneSetup", "Step", "Task"]
 
@@ -81,7 +82,7 @@ class Task:
         """True when the weights must stay hidden until the learner has made their prediction."""
         return self.prediction is not None
 
-    def evaluate(self, scene: Any, prediction: int | None = None) -> CheckResult:
+    def evaluate(self, scene: Scene, prediction: int | None = None) -> CheckResult:
         results = [check.evaluate(scene, prediction) for check in self.checks]
         passed = all(r.passed for r in results)
         # Say first what is still missing; a met part is reassuring but secondary.

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from attnstudio.engine.tokens import normalize
+
+if TYPE_CHECKING:  # the scene is only named in annotations here
+    from attnstudio.scene import Scene
 
 __all__ = ["PANELS", "STAGE_NAMES", "TokenNotFound", "TokenRef", "dimension_index", "quote", "sentence_label"]
 
@@ -108,7 +111,7 @@ _ENGLISH_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanis
                   "pt": "Portuguese", "nl": "Dutch"}
 
 
-def sentence_label(scene: Any, side: str) -> str:
+def sentence_label(scene: Scene, side: str) -> str:
     """How a message names a side of the scene: 'the English sentence “The black cat …”'."""
     return label_for(scene.language(side), scene.sentence(side), side)
 
