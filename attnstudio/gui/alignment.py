@@ -1,0 +1,451 @@
+"""The alignment canvas — each query word's lines to the key words it looks at — and the spotlight strip.
+
+Both paint with ``attnstudio.gui.painting`` (the exporters use the same functions) from ``controller.result()``,
+and repaint only when the controller says something changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QFontMetricsF,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QScrollBar, QSizePolicy, QToolTip, QWidget
+
+from attnstudio.gui.controller import Controller
+from attnstudio.gui.painting import (
+    MIN_FONT_PX,
+    AlignmentFigure,
+    AlignmentGeometry,
+    Theme,
+    alignment_min_width,
+    paint_alignment_base,
+    paint_alignment_hover,
+    paint_spotlight,
+    spotlight_height,
+)
+from attnstudio.gui.widgets import name_widget
+
+__all__ = ["AlignmentCanvas", "SpotlightStrip", "alignment_figure", "weight_sentence"]
+
+LANGUAGE_NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian"}
+HINT = "Hover a line or a word for its exact weight · click a {query} word to focus it · ← → move the focus"
+
+
+def _language(controller: Controller, code: str) -> str:
+    names = controller.scene.model.lexicon.languages
+    return LANGUAGE_NAMES.get(code) or str(names.get(code, {}).get("name", code))
+
+
+def alignment_figure(controller: Controller, title: bool = True) -> AlignmentFigure:
+    """The figure of the current scene: queries, keys, the shown head's weights, the focus."""
+    scene, result = controller.scene, controller.result()
+    settings = scene.settings
+    source = _language(controller, settings.source_language)
+    if settings.mode == "translation":
+        target = _language(controller, settings.target_language)
+        query_caption, key_caption = f"{target} · queries (the translation)", f"{source} · keys (the source)"
+        heading = f"{target} → {source}: where each {target} word looks"
+    else:
+        query_caption, key_caption = f"{source} · queries", f"{source} · keys (the same sentence)"
+        heading = f"Self-attention in {source}"
+    if result.num_heads > 1:
+        heading += f" (head {result.head + 1} of {result.num_heads})"
+    queries = [w.token.surface for w in result.query_words]
+    return AlignmentFigure(
+        query_labels=queries,
+        key_labels=[w.token.surface for w in result.key_words],
+        weights=result.weights,  # (n_q, n_k)
+        focus=min(scene.focus, len(queries) - 1) if queries else None,
+        title=heading if title else "",
+        query_caption=query_caption,
+        key_caption=key_caption,
+        mask=result.mask,
+    )
+
+
+def weight_sentence(fig: AlignmentFigure, query: int | None, key: int | None) -> str:
+    """A sentence with the exact weight(s) behind what the mouse is on (for the tooltip and info line)."""
+    q_text = None if query is None else f"“{fig.query_labels[query]}”"
+    k_text = None if key is None else f"“{fig.key_labels[key]}”"
+    allowed = fig.allowed()
+    if query is not None and key is not None:
+        if not allowed[query, key]:
+            return f"{q_text} may not look at {k_text} (masked)"
+        return f"{q_text} → {k_text}: weight {fig.weights[query, key]:.4f} ({fig.weights[query, key]:.1%} of its attention)"
+    if query is not None:
+        row = np.where(allowed[query], fig.weights[query], -1.0)
+        best = int(np.argmax(row))
+        return f"{q_text} looks most at “{fig.key_labels[best]}”: weight {row[best]:.4f}"
+    column = np.where(allowed[:, key], fig.weights[:, key], -1.0)
+    best = int(np.argmax(column))
+    return (f"{k_text} is looked at most by “{fig.query_labels[best]}” ({column[best]:.4f}); "
+            f"total attention received {fig.weights[:, key].sum():.2f}")
+
+
+class AlignmentCanvas(QWidget):
+    """The alignment: key words on top, query words below, a line per pair as thick as its weight.
+
+    Scrolls sideways when the sentence is too long for its width; hover for exact weights; click or use the
+    arrow keys to choose the focused query.
+    """
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        name_widget(self, "alignmentCanvas", "Alignment canvas")
+        self.setAccessibleDescription("Lines from each query word to the key words it attends to; "
+                                      "thicker lines carry more weight. Left and right arrows move the focus.")
+        self.controller = controller
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.scrollbar = QScrollBar(Qt.Orientation.Horizontal, self)
+        self.scrollbar.setObjectName("alignmentScrollbar")
+        self.scrollbar.hide()
+        self.scrollbar.valueChanged.connect(self._on_scrolled)
+        self._theme = Theme.from_palette(self.palette())
+        self._figure: AlignmentFigure | None = None
+        self._geometry: AlignmentGeometry | None = None
+        self._base: QPixmap | None = None  # lines and labels without hover; hovering only paints on top
+        self._hover: tuple[int | None, int | None] | None = None
+        self._info = ""
+        controller.scene_changed.connect(self._on_scene_changed)
+        controller.focus_changed.connect(self._on_focus_changed)
+
+    # -- what is shown --------------------------------------------------------------------------------
+    def figure(self) -> AlignmentFigure:
+        """The current figure, with its title (the export draws it)."""
+        return alignment_figure(self.controller, title=True)
+
+    def _shown(self) -> AlignmentFigure:
+        if self._figure is None:
+            self._figure = alignment_figure(self.controller, title=False)
+        return self._figure
+
+    def geometry_of_figure(self) -> AlignmentGeometry | None:
+        """Where the last paint put labels and lines, in canvas coordinates before scrolling."""
+        return self._geometry
+
+    def hover_text(self) -> str:
+        """The info line: the exact weight under the mouse, or a hint."""
+        return self._info
+
+    def _invalidate(self) -> None:
+        self._figure, self._base, self._geometry = None, None, None
+        self._set_hover(None)
+        self._update_scrollbar()
+        self.update()
+
+    def _on_scene_changed(self, _what: frozenset) -> None:
+        self._invalidate()
+
+    def _on_focus_changed(self, _focus: int) -> None:
+        self._invalidate()
+        self._ensure_focus_visible()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._theme = Theme.from_palette(self.palette())
+            self._invalidate()
+        super().changeEvent(event)
+
+    # -- layout: scroll sideways when the words do not fit --------------------------------------------
+    def _info_height(self) -> float:
+        return QFontMetricsF(self._theme.font(MIN_FONT_PX + 3)).height() + 6
+
+    def _content_width(self) -> float:
+        return max(float(self.width()), alignment_min_width(self._shown(), self._theme))
+
+    def _plot_rect(self) -> QRectF:
+        """The figure's rectangle in content coordinates (before the scroll offset)."""
+        bar = self.scrollbar.height() if self.scrollbar.isVisible() else 0
+        return QRectF(0, 0, self._content_width(), self.height() - self._info_height() - bar)
+
+    def _update_scrollbar(self) -> None:
+        overflow = int(np.ceil(self._content_width() - self.width()))
+        self.scrollbar.setVisible(overflow > 0)
+        self.scrollbar.setRange(0, max(overflow, 0))
+        self.scrollbar.setPageStep(max(self.width(), 1))
+        self.scrollbar.setSingleStep(24)
+        hint = self.scrollbar.sizeHint().height()
+        self.scrollbar.setGeometry(0, self.height() - hint, self.width(), hint)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self._base, self._geometry = None, None
+        self._update_scrollbar()
+        super().resizeEvent(event)
+
+    def _on_scrolled(self, _value: int) -> None:
+        self._set_hover(None)
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if not self.scrollbar.isVisible():
+            return super().wheelEvent(event)
+        delta = event.angleDelta()
+        step = delta.x() or delta.y()
+        self.scrollbar.setValue(self.scrollbar.value() - step)
+        event.accept()
+
+    def _ensure_focus_visible(self) -> None:
+        if not self.scrollbar.isVisible():
+            return
+        geometry = self._layout()
+        if geometry is None or not len(geometry.query_anchors):
+            return
+        fig = self._shown()
+        if fig.focus is None:
+            return
+        x = float(geometry.query_anchors[fig.focus, 0])
+        left = self.scrollbar.value()
+        if not left + 40 <= x <= left + self.width() - 40:
+            self.scrollbar.setValue(int(x - self.width() / 2))
+
+    # -- painting -------------------------------------------------------------------------------------
+    def _layout(self) -> AlignmentGeometry | None:
+        """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry."""
+        if self._base is not None and self._geometry is not None:
+            return self._geometry
+        rect = self._plot_rect()
+        if rect.width() < 1 or rect.height() < 1:
+            return None
+        ratio = self.devicePixelRatioF()
+        self._base = QPixmap(int(np.ceil(rect.width() * ratio)), int(np.ceil(rect.height() * ratio)))
+        self._base.setDevicePixelRatio(ratio)
+        self._base.fill(self._theme.background)
+        painter = QPainter(self._base)
+        self._geometry = paint_alignment_base(painter, rect, self._shown(), self._theme)
+        painter.end()
+        return self._geometry
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self._theme.background)
+        geometry = self._layout()
+        offset = self.scrollbar.value() if self.scrollbar.isVisible() else 0
+        if geometry is not None and self._base is not None:
+            painter.save()
+            painter.translate(-offset, 0)
+            painter.drawPixmap(QPointF(0, 0), self._base)
+            if self._hover is not None:
+                paint_alignment_hover(painter, self._shown(), self._theme, geometry, self._hover)
+            painter.restore()
+        self._paint_info(painter, geometry)
+        if self.hasFocus():
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 4, 4)
+        painter.end()
+
+    def _paint_info(self, painter: QPainter, geometry: AlignmentGeometry | None) -> None:
+        fig = self._shown()
+        if fig.empty:
+            return
+        bar = self.scrollbar.height() if self.scrollbar.isVisible() else 0
+        box = QRectF(10, self.height() - bar - self._info_height(), self.width() - 20, self._info_height())
+        text = self._info or HINT.format(query=self._query_language())
+        if geometry is not None and geometry.skipped and not self._info:
+            text = f"{geometry.skipped:,} lines under {geometry.skipped_below:.1%} not drawn · " + text
+        painter.setFont(self._theme.font(MIN_FONT_PX + 3, bold=bool(self._info)))
+        painter.setPen(self._theme.text if self._info else self._theme.muted)
+        metrics = QFontMetricsF(painter.font())
+        painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width()))
+
+    def _query_language(self) -> str:
+        settings = self.controller.scene.settings
+        code = settings.target_language if settings.mode == "translation" else settings.source_language
+        return _language(self.controller, code)
+
+    # -- mouse and keyboard ---------------------------------------------------------------------------
+    def _hit(self, pos: QPointF) -> tuple[int | None, int | None] | None:
+        geometry = self._layout()
+        if geometry is None:
+            return None
+        offset = self.scrollbar.value() if self.scrollbar.isVisible() else 0
+        point = QPointF(pos.x() + offset, pos.y())
+        token = geometry.token_at(point)
+        if token is not None:
+            return (token[1], None) if token[0] == "query" else (None, token[1])
+        return geometry.line_at(point)
+
+    def _set_hover(self, hover: tuple[int | None, int | None] | None) -> None:
+        if hover == self._hover:
+            return
+        self._hover = hover
+        fig = self._shown()
+        self._info = "" if hover is None or fig.empty else weight_sentence(fig, *hover)
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._set_hover(self._hit(event.position()))
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._set_hover(None)
+        super().leaveEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            help_event: QHelpEvent = event  # type: ignore[assignment]
+            hover = self._hit(QPointF(help_event.pos()))
+            self._set_hover(hover)
+            if self._info:
+                QToolTip.showText(help_event.globalPos(), self._info, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            hit = self._hit(event.position())
+            if hit is not None and hit[0] is not None:  # a query word, or a line: focus its query
+                self.controller.set_focus(hit[0])
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        n = len(self._shown().query_labels)
+        focus = self.controller.scene.focus
+        moves = {Qt.Key.Key_Left: focus - 1, Qt.Key.Key_Up: focus - 1, Qt.Key.Key_Right: focus + 1,
+                 Qt.Key.Key_Down: focus + 1, Qt.Key.Key_Home: 0, Qt.Key.Key_End: n - 1}
+        if n and event.key() in moves:
+            self.controller.set_focus(max(0, min(moves[event.key()], n - 1)))
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(900, 420)
+
+
+class SpotlightStrip(QWidget):
+    """The key sentence written out, each word lit by how much the focused query looks at it."""
+
+    MAX_HINT_HEIGHT = 150  # a long sentence shrinks its font rather than push the canvas away
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        name_widget(self, "spotlightStrip", "Spotlight strip")
+        self.setAccessibleDescription("The source sentence with each word lit in proportion to its weight "
+                                      "for the focused query.")
+        self.controller = controller
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._theme = Theme.from_palette(self.palette())
+        self._figure: AlignmentFigure | None = None
+        self._boxes: list[QRectF | None] = []
+        self._hover: int | None = None
+        controller.scene_changed.connect(self._on_changed)
+        controller.focus_changed.connect(self._on_changed)
+
+    def _on_changed(self, _arg: object = None) -> None:
+        self._figure, self._hover = None, None
+        self.updateGeometry()
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            self._theme = Theme.from_palette(self.palette())
+            self.update()
+        super().changeEvent(event)
+
+    def _shown(self) -> AlignmentFigure:
+        if self._figure is None:
+            self._figure = alignment_figure(self.controller, title=False)
+        return self._figure
+
+    def caption(self) -> str:
+        """«“black” looks at:», or "" when there is no query."""
+        fig = self._shown()
+        if fig.empty or fig.focus is None:
+            return ""
+        return f"“{fig.query_labels[fig.focus]}” looks at:"
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        fig = self._shown()
+        if fig.empty:
+            return 60
+        return int(spotlight_height(fig.key_labels, width, self._theme, self.caption())) + 4
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(600, max(60, min(self.heightForWidth(max(self.width(), 600)), self.MAX_HINT_HEIGHT)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, max(56, min(self.heightForWidth(max(self.width(), 200)), 100)))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self._theme.background)
+        fig = self._shown()
+        if fig.empty or fig.focus is None:
+            self._boxes = paint_spotlight(painter, QRectF(self.rect()), [], np.zeros(0), self._theme)
+        else:
+            self._boxes = paint_spotlight(painter, QRectF(self.rect()), fig.key_labels, fig.weights[fig.focus],
+                                          self._theme, caption=self.caption(), allowed=fig.allowed()[fig.focus],
+                                          hover=self._hover)
+        painter.end()
+
+    def word_boxes(self) -> list[QRectF | None]:
+        """Each key word's box from the last paint (None: not shown for lack of room)."""
+        return list(self._boxes)
+
+    def _word_at(self, pos: QPointF) -> int | None:
+        for j, box in enumerate(self._boxes):
+            if box is not None and box.contains(pos):
+                return j
+        return None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hover = self._word_at(event.position())
+        if hover != self._hover:
+            self._hover = hover
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        if self._hover is not None:
+            self._hover = None
+            self.update()
+        super().leaveEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            help_event: QHelpEvent = event  # type: ignore[assignment]
+            j = self._word_at(QPointF(help_event.pos()))
+            fig = self._shown()
+            if j is None or fig.focus is None:
+                QToolTip.hideText()
+                event.ignore()
+            else:
+                QToolTip.showText(help_event.globalPos(), weight_sentence(fig, fig.focus, j), self)
+            return True
+        return super().event(event)

@@ -1,0 +1,276 @@
+"""The heatmap: the weight matrix, one row per query and one column per key, zoomable and scrollable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QHelpEvent,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QFrame, QScrollArea, QToolTip, QWidget
+
+from attnstudio.gui.alignment import alignment_figure, weight_sentence
+from attnstudio.gui.controller import Controller
+from attnstudio.gui.painting import (
+    AlignmentFigure,
+    HeatmapGeometry,
+    Theme,
+    heatmap_image,
+    heatmap_size,
+    paint_heatmap,
+)
+from attnstudio.gui.widgets import name_widget
+
+__all__ = ["HeatmapCanvas", "HeatmapView"]
+
+ZOOM_STEP = 1.25
+MAX_CELL = 96.0  # pixels: beyond this one cell fills the view and zooming stops helping
+
+
+class HeatmapCanvas(QWidget):
+    """The painted matrix inside ``HeatmapView``; as large as the zoom asks, the scroll area shows a part."""
+
+    def __init__(self, view: "HeatmapView") -> None:
+        super().__init__(view)
+        name_widget(self, "heatmapCanvas", "Attention heatmap",)
+        self.setAccessibleDescription("Row = query word, column = key word; brighter cells carry more weight. "
+                                      "Up and down arrows move the focus; plus and minus zoom.")
+        self.view = view
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._geometry: HeatmapGeometry | None = None
+        self._hover: tuple[int, int] | None = None
+        self._info = ""
+
+    @property
+    def geometry_of_figure(self) -> HeatmapGeometry | None:
+        """Where the last paint put the grid and labels (canvas coordinates)."""
+        return self._geometry
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        view = self.view
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), view.theme.background)
+        self._geometry = paint_heatmap(painter, QRectF(self.rect()), view.shown(), view.theme, colorbar=True,
+                                       hover=self._hover, image=view.image())
+        if self.hasFocus():
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            visible = QRectF(self.visibleRegion().boundingRect())
+            painter.drawRoundedRect(visible.adjusted(1, 1, -1, -1), 4, 4)
+        painter.end()
+
+    # -- mouse ----------------------------------------------------------------------------------------
+    def _hit(self, pos: QPointF) -> tuple[int | None, int | None] | None:
+        """(query, key) of a cell, (query, None) of a row label, (None, key) of a column label."""
+        geometry = self._geometry
+        if geometry is None or self.view.shown().empty:
+            return None
+        cell = geometry.cell_at(pos)
+        if cell is not None:
+            return cell
+        for index, rects, make in ((0, geometry.query_rects, lambda i: (i, None)),
+                                   (1, geometry.key_rects, lambda i: (None, i))):
+            for i, box in enumerate(rects):
+                if box is not None and box.adjusted(-3, -2, 3, 2).contains(pos):
+                    return make(i)
+        return None
+
+    def _set_hover(self, hit: tuple[int | None, int | None] | None) -> None:
+        cell = hit if hit is not None and None not in hit else None
+        info = "" if hit is None else weight_sentence(self.view.shown(), *hit)
+        if cell != self._hover or info != self._info:
+            self._hover, self._info = cell, info
+            self.update()
+
+    def hover_text(self) -> str:
+        return self._info
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._set_hover(self._hit(event.position()))
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._set_hover(None)
+        super().leaveEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            help_event: QHelpEvent = event  # type: ignore[assignment]
+            self._set_hover(self._hit(QPointF(help_event.pos())))
+            if self._info:
+                QToolTip.showText(help_event.globalPos(), self._info, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self._geometry is not None:
+            row = self._geometry.row_at(event.position())
+            if row is not None:
+                self.view.controller.set_focus(row)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                self.view.zoom_by(ZOOM_STEP ** steps, anchor=event.position())
+            event.accept()
+            return
+        event.ignore()  # the scroll area scrolls
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key, view = event.key(), self.view
+        n = len(view.shown().query_labels)
+        focus = view.controller.scene.focus
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            view.zoom_by(ZOOM_STEP)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            view.zoom_by(1 / ZOOM_STEP)
+        elif key == Qt.Key.Key_0:
+            view.zoom_to_fit()
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and n:
+            view.controller.set_focus(max(0, min(focus + (1 if key == Qt.Key.Key_Down else -1), n - 1)))
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
+
+
+class HeatmapView(QScrollArea):
+    """The weight matrix with a colour bar. Ctrl+wheel or +/− zoom, 0 fits; hover for exact weights;
+    click a row to focus its query."""
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        name_widget(self, "heatmapView", "Attention heatmap")
+        self.controller = controller
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.theme = Theme.from_palette(self.palette())
+        self.cell_px: float | None = None  # None: fit the view; else the zoomed cell size in pixels
+        self._figure: AlignmentFigure | None = None
+        self._image: QImage | None = None
+        self.canvas = HeatmapCanvas(self)
+        self.setWidget(self.canvas)
+        self.setFocusProxy(self.canvas)
+        controller.scene_changed.connect(self._on_scene_changed)
+        controller.focus_changed.connect(self._on_focus_changed)
+
+    # -- what is shown --------------------------------------------------------------------------------
+    def figure(self) -> AlignmentFigure:
+        """The current figure, with its title (the export draws it)."""
+        return alignment_figure(self.controller, title=True)
+
+    def shown(self) -> AlignmentFigure:
+        if self._figure is None:
+            self._figure = alignment_figure(self.controller, title=False)
+        return self._figure
+
+    def image(self) -> QImage:
+        """The cells as one image, one pixel per cell (cached until the weights change)."""
+        if self._image is None:
+            fig = self.shown()
+            self._image = heatmap_image(fig.weights, fig.mask, self.theme.grid)
+        return self._image
+
+    def hover_text(self) -> str:
+        return self.canvas.hover_text()
+
+    def _on_scene_changed(self, _what: frozenset) -> None:
+        self._figure, self._image = None, None
+        self.canvas._set_hover(None)
+        self._fit_canvas()
+        self.canvas.update()
+
+    def _on_focus_changed(self, _focus: int) -> None:
+        self._figure = None  # the weights are the same: keep the cached image
+        self.canvas.update()
+        geometry = self.canvas.geometry_of_figure
+        fig = self.shown()
+        if geometry is not None and fig.focus is not None and not geometry.grid.isEmpty():
+            row = geometry.cell_rect(fig.focus, 0)
+            self.ensureVisible(int(row.left()), int(row.center().y()), 0, int(row.height()) + 8)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            self.theme = Theme.from_palette(self.palette())
+            self._image = None
+            self.canvas.update()
+        super().changeEvent(event)
+
+    # -- zoom -----------------------------------------------------------------------------------------
+    def current_cell(self) -> float:
+        geometry = self.canvas.geometry_of_figure
+        if self.cell_px is not None:
+            return self.cell_px
+        if geometry is not None and geometry.n_k and not geometry.grid.isEmpty():
+            return geometry.grid.width() / geometry.n_k
+        return 8.0
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Multiply the cell size by ``factor``, keeping the point ``anchor`` (canvas coordinates) in place."""
+        if self.shown().empty:
+            return
+        old_size = self.canvas.size()
+        viewport_pos = None if anchor is None else anchor - QPointF(self.horizontalScrollBar().value(),
+                                                                    self.verticalScrollBar().value())
+        self.cell_px = min(self.current_cell() * factor, MAX_CELL)
+        self._fit_canvas()
+        if anchor is not None and viewport_pos is not None:
+            sx = self.canvas.width() / max(old_size.width(), 1)
+            sy = self.canvas.height() / max(old_size.height(), 1)
+            self.horizontalScrollBar().setValue(int(anchor.x() * sx - viewport_pos.x()))
+            self.verticalScrollBar().setValue(int(anchor.y() * sy - viewport_pos.y()))
+        self.canvas.update()
+
+    def zoom_to_fit(self) -> None:
+        self.cell_px = None
+        self._fit_canvas()
+        self.canvas.update()
+
+    def _fit_canvas(self) -> None:
+        viewport = self.viewport().size()
+        fig = self.shown()
+        if self.cell_px is None or fig.empty:
+            self.cell_px = None
+            self.canvas.resize(viewport)
+            return
+        width, height = heatmap_size(fig, self.cell_px, self.theme)
+        if width <= viewport.width() and height <= viewport.height():
+            self.cell_px = None  # zoomed out as far as fitting: follow the view's size again
+            self.canvas.resize(viewport)
+            return
+        self.canvas.resize(QSize(max(int(width) + 1, viewport.width()), max(int(height) + 1, viewport.height())))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_canvas()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(420, 360)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, 160)

@@ -1,0 +1,897 @@
+"""Painting the attention figures with QtGui only: the screen and the exporters share these functions.
+
+No widgets here. Each ``paint_*`` function takes a ``QPainter``, a rectangle in logical pixels and a figure,
+draws, and returns the geometry it used so a widget can hit-test the mouse. An exporter calls the same
+functions with a painter on a ``QImage``, ``QSvgGenerator`` or ``QPdfWriter``; scale that painter so one logical
+pixel is the size you want. Fonts are sized in pixels for that reason: they scale with the painter, like the
+lines do, whatever the device's resolution.
+
+How a weight ``w`` (0…1) becomes ink — one mapping, shared by the canvas, the legend and the lesson notes:
+
+* alignment line width   = 0.5 + 7·w logical pixels  (``line_width``)
+* alignment line opacity = 0.08 + 0.92·w               (``line_opacity``)
+* heatmap cell colour    = viridis(w), 0 dark purple … 1 yellow (colour-blind safe, prints in grey)
+* spotlight word glow    = opacity w of the spotlight colour
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEngine, QPalette, QPen
+
+__all__ = [
+    "EMPTY_MESSAGE", "AlignmentFigure", "AlignmentGeometry", "HeatmapGeometry", "Theme", "alignment_min_width",
+    "heatmap_image", "heatmap_size", "line_opacity", "line_width", "paint_alignment", "paint_heatmap",
+    "paint_alignment_base", "paint_alignment_hover", "paint_message", "paint_spotlight", "spotlight_height", "viridis",
+]
+
+EMPTY_MESSAGE = "Type a sentence to see where each word looks."
+FONT_FAMILY = "DejaVu Sans"  # has every accent of French (é, ç, œ) and ships with most Linux systems
+BASE_FONT_PX = 13
+MIN_FONT_PX = 8  # below this a label is a smudge: rotate, thin out or scroll instead
+LABEL_GAP = 6.0  # free space between two horizontal labels
+MARGIN = 10.0
+MAX_LABEL_PX = 150.0  # longer rotated labels are elided ("anticonstitutionnel…"); tooltips give them whole
+
+def line_width(w: np.ndarray | float) -> np.ndarray | float:
+    """Pen width in logical pixels of the alignment line of weight ``w``."""
+    return 0.5 + 7.0 * np.clip(w, 0.0, 1.0)
+
+
+def line_opacity(w: np.ndarray | float) -> np.ndarray | float:
+    """Opacity (0…1) of the alignment line of weight ``w``."""
+    return 0.08 + 0.92 * np.clip(w, 0.0, 1.0)
+
+
+# -- colours ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Theme:
+    """The colours and font of a figure. Accents are the Okabe–Ito blue/orange pair, safe for colour-blindness."""
+
+    background: QColor
+    text: QColor
+    muted: QColor  # captions, percentages, hints
+    line: QColor  # alignment lines
+    highlight: QColor  # the focused query, its lines, the focused heatmap row
+    grid: QColor  # cell borders, masked cells, word boxes
+    spot: QColor  # the spotlight's light on a word
+    is_dark: bool = False
+    fade: float = 0.3  # opacity factor of the other queries' lines while one query is in focus
+    font_family: str = FONT_FAMILY
+
+    @classmethod
+    def light(cls) -> "Theme":
+        return cls(QColor("#ffffff"), QColor("#1f2328"), QColor("#5c6570"), QColor("#0060a8"),
+                   QColor("#d55e00"), QColor("#d4dae0"), QColor("#ffc21a"))
+
+    @classmethod
+    def dark(cls) -> "Theme":
+        return cls(QColor("#1d1f23"), QColor("#e9ecef"), QColor("#a2aab3"), QColor("#6cb8ff"),
+                   QColor("#ff9a3c"), QColor("#3b4047"), QColor("#ffcb2e"), is_dark=True, fade=0.5)
+
+    @classmethod
+    def from_palette(cls, palette: QPalette) -> "Theme":
+        """The light or dark theme, whichever suits the palette's window, on the palette's own background."""
+        dark = palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
+        base = cls.dark() if dark else cls.light()
+        background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        if (background.lightnessF() < 0.5) != dark or abs(text.lightnessF() - background.lightnessF()) < 0.5:
+            return base  # an odd palette (dark base in a light window, grey on grey): keep our readable pair
+        return replace(base, background=background, text=text, muted=_mix(text, background, 0.4),
+                       grid=_mix(text, background, 0.82))
+
+    def font(self, px: float, bold: bool = False) -> QFont:
+        font = QFont(self.font_family)
+        font.setPixelSize(max(1, round(px)))
+        font.setBold(bool(bold))
+        font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+        return font
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    """``a`` moved a fraction ``t`` of the way towards ``b``."""
+    return QColor.fromRgbF(*(x + (y - x) * t for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3])))
+
+
+def _alpha(color: QColor, opacity: float) -> QColor:
+    out = QColor(color)
+    out.setAlphaF(max(0.0, min(1.0, opacity)))
+    return out
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """Relative luminance (WCAG) of sRGB colours given as (..., 3) in 0…255."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def contrast_text(background: QColor) -> QColor:
+    """Black or white, whichever reads better on ``background``."""
+    lum = float(_luminance([background.red(), background.green(), background.blue()]))
+    return QColor("#000000") if lum > 0.18 else QColor("#ffffff")  # 0.18: equal contrast against both
+
+
+# Seventeen evenly spaced stops of viridis (CC0, matplotlib), for when pyqtgraph's table is not installed;
+# interpolating them in sRGB stays within 6/255 of the full table.
+_VIRIDIS_STOPS = (
+    (0.2670, 0.0049, 0.3294), (0.2823, 0.0950, 0.4173), (0.2788, 0.1755, 0.4834), (0.2590, 0.2515, 0.5247),
+    (0.2297, 0.3224, 0.5457), (0.1994, 0.3876, 0.5546), (0.1727, 0.4488, 0.5579), (0.1490, 0.5081, 0.5573),
+    (0.1276, 0.5669, 0.5506), (0.1201, 0.6222, 0.5349), (0.1539, 0.6802, 0.5042), (0.2394, 0.7356, 0.4557),
+    (0.3607, 0.7860, 0.3878), (0.5063, 0.8288, 0.3004), (0.6681, 0.8620, 0.1963), (0.8353, 0.8860, 0.1026),
+    (0.9932, 0.9062, 0.1439),
+)
+
+
+@functools.cache
+def _viridis_table() -> np.ndarray:
+    """(256, 4) uint8 RGBA: pyqtgraph's copy of matplotlib's table, read without importing pyqtgraph (~0.9 s)."""
+    rgb = None
+    spec = importlib.util.find_spec("pyqtgraph")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "colors", "maps", "viridis.csv")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as fh:
+                rows = [line.split(";")[0].split(",") for line in fh if line.strip() and not line.startswith(";")]
+            rgb = np.array(rows, dtype=np.float64)  # (256, 3) in 0…1
+            break
+    if rgb is None or rgb.shape != (256, 3):
+        stops = np.array(_VIRIDIS_STOPS)
+        t = np.linspace(0.0, 1.0, 256)
+        rgb = np.stack([np.interp(t, np.linspace(0.0, 1.0, len(stops)), stops[:, c]) for c in range(3)], axis=1)
+    table = np.empty((256, 4), dtype=np.uint8)
+    table[:, :3] = np.rint(rgb * 255.0)
+    table[:, 3] = 255
+    table.setflags(write=False)
+    return table
+
+
+def viridis(t: np.ndarray) -> np.ndarray:
+    """Colours of values in [0, 1] as (..., 4) uint8 RGBA. Values are clipped; NaN shows as 0."""
+    t = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+    return _viridis_table()[np.rint(np.clip(t, 0.0, 1.0) * 255.0).astype(np.intp)]
+
+
+# -- figures ---------------------------------------------------------------------------------------------
+@dataclass
+class AlignmentFigure:
+    """What an attention figure shows: who asks (queries), who is looked at (keys), and how much.
+
+    Translation: keys are the French source, queries the English target. Self-attention: one sentence on
+    both rows. ``weights[i, j]`` is how much query ``i`` looks at key ``j``; each row sums to 1.
+    """
+
+    query_labels: list[str]
+    key_labels: list[str]
+    weights: np.ndarray  # (n_q, n_k)
+    focus: int | None = None
+    title: str = ""
+    queries_on_top: bool = False  # default: keys on top, queries below, read like "source → translation"
+    query_caption: str = "queries"
+    key_caption: str = "keys"
+    mask: np.ndarray | None = None  # (n_q, n_k), True = may attend; masked pairs get no line, a grey cell
+    empty_message: str = EMPTY_MESSAGE
+
+    def __post_init__(self) -> None:
+        self.query_labels, self.key_labels = list(self.query_labels), list(self.key_labels)
+        shape = (len(self.query_labels), len(self.key_labels))
+        weights = np.asarray(self.weights, dtype=np.float64)
+        if weights.size == 0:
+            weights = np.zeros(shape)
+        if weights.shape != shape:
+            raise ValueError(f"weights have shape {weights.shape}, expected (n_q, n_k) = {shape}")
+        # Never NaN on screen: a non-finite weight is drawn as 0 (the engine should not produce one).
+        self.weights = np.clip(np.nan_to_num(weights, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        if self.mask is not None and np.shape(self.mask) != shape:
+            raise ValueError(f"mask has shape {np.shape(self.mask)}, expected {shape}")
+        if self.focus is not None and not 0 <= self.focus < shape[0]:
+            self.focus = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.query_labels or not self.key_labels
+
+    def allowed(self) -> np.ndarray:
+        return np.ones(self.weights.shape, bool) if self.mask is None else np.asarray(self.mask, bool)
+
+
+def paint_message(painter: QPainter, rect: QRectF, text: str, theme: Theme) -> None:
+    """A friendly sentence centred in ``rect`` (the empty state)."""
+    painter.save()
+    painter.setFont(theme.font(BASE_FONT_PX + 2))
+    painter.setPen(theme.muted)
+    painter.drawText(rect.adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
+                     Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    painter.restore()
+
+
+def _begin(painter: QPainter) -> None:
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+
+
+# -- label rows ------------------------------------------------------------------------------------------
+@dataclass
+class _Row:
+    """How one row of token labels is laid out."""
+
+    labels: list[str]
+    font: QFont
+    rotated: bool
+    step: int  # 1 = every label drawn; k = every k-th (when even rotated labels would not fit)
+    band: float  # height the labels take
+
+
+def _fit_row(labels: list[str], width: float, theme: Theme, max_band: float) -> _Row:
+    """The largest font at which the labels fit side by side; else rotated; else rotated and thinned."""
+    n = len(labels)
+    slot = width / max(n, 1)
+    for px in range(BASE_FONT_PX, MIN_FONT_PX - 1, -1):
+        fm = QFontMetricsF(theme.font(px))
+        widths = [fm.horizontalAdvance(label) for label in labels]
+        need = max(widths[0], widths[-1]) - 2 * MARGIN  # the end labels may reach into the margin
+        for a, b in zip(widths, widths[1:]):
+            need = max(need, (a + b) / 2 + LABEL_GAP)
+        if need <= slot:
+            return _Row(labels, theme.font(px), False, 1, fm.height())
+    for px in range(BASE_FONT_PX, MIN_FONT_PX - 1, -1):
+        fm = QFontMetricsF(theme.font(px))
+        if fm.height() + 2 <= slot or px == MIN_FONT_PX:
+            step = max(1, math.ceil((fm.height() + 2) / slot))
+            longest = max(fm.horizontalAdvance(label) for label in labels)
+            band = min(longest, max_band, MAX_LABEL_PX)
+            elided = [fm.elidedText(label, Qt.TextElideMode.ElideRight, band) for label in labels]
+            return _Row(elided, theme.font(px), True, step, band)
+    raise AssertionError("unreachable")
+
+
+def _row_indices(n: int, step: int, keep: int | None) -> list[int]:
+    """The labels drawn when only every ``step``-th fits; ``keep`` (the focus) is always drawn."""
+    if step <= 1:
+        return list(range(n))
+    shown = [i for i in range(0, n, step) if keep is None or abs(i - keep) >= step]
+    return sorted(shown + ([keep] if keep is not None else []))
+
+
+def _draw_label(painter: QPainter, row: _Row, text: str, cx: float, edge: float, down: bool, font: QFont,
+                colour: QColor, pill: QColor | None = None) -> QRectF:
+    """Draw one label centred on ``cx``; ``edge`` is its side facing the lines. Returns its bounding box.
+
+    ``down``: the label hangs below ``edge`` (the lower row); else it stands on it.
+    """
+    fm = QFontMetricsF(font)
+    h, w = fm.height(), fm.horizontalAdvance(text)
+    if row.rotated:
+        w = min(w, row.band)
+        box = QRectF(cx - h / 2, edge if down else edge - w, h, w)
+    else:
+        box = QRectF(cx - w / 2, edge if down else edge - h, w, h)
+    if pill is not None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(pill)
+        painter.drawRoundedRect(box.adjusted(-4, -1, 4, 1), 4, 4)
+    painter.setFont(font)
+    painter.setPen(colour)
+    if not row.rotated:
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        return box
+    painter.save()
+    painter.translate(cx, edge)
+    painter.rotate(-90)  # the text reads upwards, its near end facing the lines in both rows
+    align = Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if down else Qt.AlignmentFlag.AlignLeft)
+    painter.drawText(QRectF(-w if down else 0, -h / 2, w, h), align, text)
+    painter.restore()
+    return box
+
+
+# -- alignment -------------------------------------------------------------------------------------------
+@dataclass
+class AlignmentGeometry:
+    """Where ``paint_alignment`` put things, for hit-testing and for drawing hover on top of a cached base.
+
+    The line arrays are in drawing order: the last line near a point is the one on top.
+    """
+
+    query_rects: list[QRectF | None]  # None: the label was thinned out
+    key_rects: list[QRectF | None]
+    query_anchors: np.ndarray  # (n_q, 2) where a query's lines end
+    key_anchors: np.ndarray  # (n_k, 2)
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.intp))  # (n_lines, 2) [query, key]
+    widths: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_lines,) pen widths drawn
+    opacities: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_lines,) after fading
+    skipped: int = 0  # lines left out for speed (see SKIP_WEIGHT, MAX_LINES)
+    skipped_below: float = 0.0  # every skipped line weighs less than this
+    font_px: int = 0
+    rotated: bool = False
+    label_step: int = 1
+
+    def token_at(self, point: QPointF) -> tuple[str, int] | None:
+        """("query", i) or ("key", j) under ``point``, with a few pixels of slack."""
+        for kind, rects in (("query", self.query_rects), ("key", self.key_rects)):
+            for i, box in enumerate(rects):
+                if box is not None and box.adjusted(-3, -3, 3, 3).contains(point):
+                    return kind, i
+        return None
+
+    def line_at(self, point: QPointF, slack: float = 3.0) -> tuple[int, int] | None:
+        """(query, key) of the topmost drawn line within reach of ``point``."""
+        if not len(self.pairs):
+            return None
+        a = self.key_anchors[self.pairs[:, 1]]  # (n_lines, 2)
+        ab = self.query_anchors[self.pairs[:, 0]] - a
+        p = np.array([point.x(), point.y()])
+        t = np.clip(((p - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-9), 0.0, 1.0)
+        dist = np.hypot(*(a + t[:, None] * ab - p).T)
+        near = np.flatnonzero(dist <= self.widths / 2 + slack)
+        return None if not len(near) else (int(self.pairs[near[-1], 0]), int(self.pairs[near[-1], 1]))
+
+    def width_of(self, query: int, key: int) -> float | None:
+        """The pen width the line (query, key) was drawn with, or None if it was not drawn."""
+        hit = np.flatnonzero((self.pairs[:, 0] == query) & (self.pairs[:, 1] == key))
+        return float(self.widths[hit[-1]]) if len(hit) else None
+
+
+# Speed: a translucent antialiased line costs ~25 µs per 500 px, and a batch of translucent lines is stroked as
+# one path (seconds for thousands). So lines are drawn opaque, pre-blended with the background, in batches per
+# weight level; and above SKIP_FROM_PAIRS pairs only lines of at least SKIP_WEIGHT are drawn, at most MAX_LINES
+# of them, the strongest. Such a faint line is 0.53 px wide at 8.5 % opacity, lost among thousands; the canvas
+# says how many it left out.
+SKIP_WEIGHT = 0.005
+SKIP_FROM_PAIRS = 64 * 64
+MAX_LINES = 3000
+_ANCHOR_GAP = 6.0  # between a word and the dot where its lines end
+_LEVELS = 128  # weight levels (one pen each): the drawn width is within 0.03 px of the mapping
+
+
+def _label_budget(height: float, has_title: bool) -> float:
+    """How tall a rotated label band may be: the lines keep at least 40 % of the height."""
+    return max(24.0, (height * 0.6 - (28 if has_title else 0) - 40) / 2)
+
+
+def alignment_min_width(fig: AlignmentFigure, theme: Theme) -> float:
+    """The narrowest width at which every label still shows (rotated, smallest font); narrower must scroll."""
+    n = max(len(fig.query_labels), len(fig.key_labels), 1)
+    return n * (QFontMetricsF(theme.font(MIN_FONT_PX)).height() + 2) + 2 * MARGIN + 1
+
+
+def paint_alignment(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: Theme,
+                    hover: tuple[int | None, int | None] | None = None) -> AlignmentGeometry:
+    """Two rows of tokens and one line per (query, key) pair, its width and opacity growing with the weight.
+
+    The focused query's lines are drawn last, in the highlight colour; the others fade. ``hover`` is
+    (query, key) of a hovered line, or (query, None) / (None, key) of a hovered token.
+    """
+    geometry = paint_alignment_base(painter, rect, fig, theme)
+    if hover is not None:
+        paint_alignment_hover(painter, fig, theme, geometry, hover)
+    return geometry
+
+
+def paint_alignment_base(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: Theme) -> AlignmentGeometry:
+    """``paint_alignment`` without hover: what a widget caches, to draw hover on top with ``paint_alignment_hover``."""
+    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
+    geometry = AlignmentGeometry([None] * n_q, [None] * n_k, np.zeros((n_q, 2)), np.zeros((n_k, 2)))
+    if fig.empty:
+        paint_message(painter, rect, fig.empty_message, theme)
+        return geometry
+    _begin(painter)
+    area = rect.adjusted(MARGIN, MARGIN / 2, -MARGIN, -MARGIN / 2)
+    top = area.top()
+    if fig.title:
+        painter.setFont(theme.font(BASE_FONT_PX + 2, bold=True))
+        painter.setPen(theme.text)
+        painter.drawText(QRectF(area.left(), top, area.width(), 24), Qt.AlignmentFlag.AlignCenter, fig.title)
+        top += 28
+    budget = _label_budget(area.height(), bool(fig.title))
+    rows = {"query": _fit_row(fig.query_labels, area.width(), theme, budget),
+            "key": _fit_row(fig.key_labels, area.width(), theme, budget)}
+    px = min(rows["query"].font.pixelSize(), rows["key"].font.pixelSize())  # one size for both rows
+    for name, row in rows.items():
+        if row.font.pixelSize() != px and not row.rotated:
+            rows[name] = _Row(row.labels, theme.font(px), False, 1, QFontMetricsF(theme.font(px)).height())
+    caption_font = theme.font(max(MIN_FONT_PX, px - 2))
+    cap_h = QFontMetricsF(caption_font).height()
+    pct_font = theme.font(max(MIN_FONT_PX, px - 3))
+    pct_h = QFontMetricsF(pct_font).height() if _percent_fits(fig, rows["key"], area.width(), pct_font) else 0.0
+    upper, lower = ("query", "key") if fig.queries_on_top else ("key", "query")
+    extra = {"query": 0.0, "key": pct_h}  # the focused query's percentages sit between key labels and lines
+    edge_y = {upper: top + cap_h + rows[upper].band + extra[upper] + _ANCHOR_GAP,  # each row's side facing the lines
+              lower: area.bottom() - cap_h - rows[lower].band - extra[lower] - _ANCHOR_GAP}
+    if edge_y[lower] - edge_y[upper] < 16:  # no room for lines: say so rather than overlap
+        painter.restore()
+        paint_message(painter, rect, "Make this view taller to see the attention lines.", theme)
+        return geometry
+
+    xs = {name: area.left() + (np.arange(len(r.labels)) + 0.5) * area.width() / len(r.labels)
+          for name, r in rows.items()}
+    geometry.query_anchors = np.stack([xs["query"], np.full(n_q, edge_y["query"])], 1)
+    geometry.key_anchors = np.stack([xs["key"], np.full(n_k, edge_y["key"])], 1)
+    geometry.font_px, geometry.rotated = px, rows["query"].rotated or rows["key"].rotated
+    geometry.label_step = max(rows["query"].step, rows["key"].step)
+    _draw_lines(painter, fig, theme, geometry)
+
+    painter.setFont(caption_font)
+    painter.setPen(theme.muted)
+    caption = {"query": fig.query_caption, "key": fig.key_caption}
+    painter.drawText(QRectF(area.left(), top, area.width(), cap_h), Qt.AlignmentFlag.AlignLeft, caption[upper])
+    painter.drawText(QRectF(area.left(), area.bottom() - cap_h, area.width(), cap_h), Qt.AlignmentFlag.AlignLeft,
+                     caption[lower])
+    for name, rects in (("query", geometry.query_rects), ("key", geometry.key_rects)):
+        row, down = rows[name], name == lower
+        shift = _ANCHOR_GAP + extra[name]
+        edge = edge_y[name] + (shift if down else -shift)
+        for i in _row_indices(len(row.labels), row.step, fig.focus if name == "query" else None):
+            focused = name == "query" and i == fig.focus
+            rects[i] = _draw_label(painter, row, row.labels[i], xs[name][i], edge, down,
+                                   theme.font(px, bold=focused), contrast_text(theme.highlight) if focused else theme.text,
+                                   theme.highlight if focused else None)
+    if pct_h:
+        _draw_percentages(painter, fig, theme, pct_font, xs["key"], edge_y["key"], pct_h, lower == "key")
+    painter.restore()
+    return geometry
+
+
+def _bold(font: QFont) -> QFont:
+    bold = QFont(font)
+    bold.setBold(True)
+    return bold
+
+
+def _percent_fits(fig: AlignmentFigure, key_row: _Row, width: float, font: QFont) -> bool:
+    """Whether the focused query's weights fit as percentages beside the key labels."""
+    if fig.focus is None or key_row.rotated:
+        return False
+    return QFontMetricsF(font).horizontalAdvance("100%") + 4 <= width / len(fig.key_labels)
+
+
+def _draw_percentages(painter: QPainter, fig: AlignmentFigure, theme: Theme, font: QFont, xs: np.ndarray,
+                      edge: float, height: float, down: bool) -> None:
+    row, allowed = fig.weights[fig.focus], fig.allowed()[fig.focus]
+    best = int(np.argmax(np.where(allowed, row, -1.0)))
+    y = edge + 2 if down else edge - height - 2
+    for j in np.flatnonzero(allowed):
+        painter.setFont(_bold(font) if j == best else font)
+        painter.setPen(theme.highlight if j == best else theme.muted)
+        painter.drawText(QRectF(xs[j] - 40, y, 80, height), Qt.AlignmentFlag.AlignCenter, f"{row[j]:.0%}")
+
+
+def _drawn_pairs(fig: AlignmentFigure, geometry: AlignmentGeometry) -> np.ndarray:
+    """(n_q, n_k) bool: the pairs that get a line (allowed, and not skipped for speed)."""
+    weights, drawn = fig.weights, fig.allowed().copy()
+    if weights.size <= SKIP_FROM_PAIRS:
+        return drawn
+    floor = SKIP_WEIGHT
+    candidates = np.sort(weights[drawn & (weights >= floor)])
+    if len(candidates) > MAX_LINES:
+        floor = float(np.nextafter(candidates[-MAX_LINES - 1], 1.0))  # ties at the cut are all left out
+    keep = drawn & (weights >= floor)
+    if fig.focus is not None:
+        keep[fig.focus] = drawn[fig.focus]  # the focused query always shows all its lines
+    geometry.skipped, geometry.skipped_below = int((drawn & ~keep).sum()), floor
+    return keep
+
+
+def _batched_lines(painter: QPainter, geometry: AlignmentGeometry, q_idx: np.ndarray, k_idx: np.ndarray,
+                   weights: np.ndarray, colour: QColor, background: QColor, factor: float) -> None:
+    """Draw lines lightest first, one opaque pen per weight level."""
+    levels = np.rint(weights[q_idx, k_idx] * _LEVELS).astype(np.intp)
+    order = np.argsort(levels, kind="stable")
+    q_idx, k_idx, levels = q_idx[order], k_idx[order], levels[order]
+    qa, ka = geometry.query_anchors, geometry.key_anchors
+    for group in np.split(np.arange(len(levels)), np.flatnonzero(np.diff(levels)) + 1):
+        if len(group):
+            w = levels[group[0]] / _LEVELS
+            painter.setPen(QPen(_mix(background, colour, line_opacity(w) * factor), line_width(w)))
+            painter.drawLines([QLineF(*ka[k], *qa[q]) for q, k in zip(q_idx[group], k_idx[group])])
+    geometry.pairs = np.concatenate([geometry.pairs, np.stack([q_idx, k_idx], 1)]).astype(np.intp)
+    geometry.widths = np.concatenate([geometry.widths, line_width(levels / _LEVELS)])
+    geometry.opacities = np.concatenate([geometry.opacities, line_opacity(levels / _LEVELS) * factor])
+
+
+def _draw_lines(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry: AlignmentGeometry) -> None:
+    """All lines, lightest first; the focused query's lines last, in the highlight colour, on top."""
+    drawn = _drawn_pairs(fig, geometry)
+    focus_row = np.zeros_like(drawn)
+    if fig.focus is not None:
+        focus_row[fig.focus] = True
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    _batched_lines(painter, geometry, *np.nonzero(drawn & ~focus_row), fig.weights, theme.line, theme.background,
+                   theme.fade if fig.focus is not None else 1.0)
+    _batched_lines(painter, geometry, *np.nonzero(drawn & focus_row), fig.weights, theme.highlight,
+                   theme.background, 1.0)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(theme.muted)
+    for x, y in np.concatenate([geometry.query_anchors, geometry.key_anchors]):
+        painter.drawEllipse(QPointF(x, y), 1.6, 1.6)  # a word whose lines are all faint still shows a dot
+
+
+def paint_alignment_hover(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry: AlignmentGeometry,
+                          hover: tuple[int | None, int | None]) -> None:
+    """Draw the hover emphasis over an already painted alignment (a widget keeps the base cached)."""
+    if fig.empty or not len(geometry.query_anchors):
+        return
+    hover_q, hover_k = hover
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    allowed, qa, ka = fig.allowed(), geometry.query_anchors, geometry.key_anchors
+    if hover_q is not None and hover_k is not None:
+        if allowed[hover_q, hover_k]:
+            line = QLineF(*ka[hover_k], *qa[hover_q])
+            w = float(line_width(fig.weights[hover_q, hover_k]))
+            painter.setPen(QPen(theme.background, w + 4))
+            painter.drawLine(line)
+            painter.setPen(QPen(theme.text, max(w, 1.5)))
+            painter.drawLine(line)
+    else:  # a hovered token: its lines at full strength, unfaded, on top
+        rows = np.zeros_like(allowed)
+        if hover_q is not None:
+            rows[hover_q] = True
+        else:
+            rows[:, hover_k] = True
+        q_idx, k_idx = np.nonzero(rows & allowed)
+        colours = [theme.highlight if q == fig.focus else theme.line for q in q_idx]
+        order = np.argsort(fig.weights[q_idx, k_idx], kind="stable")
+        for i in order:
+            w = float(fig.weights[q_idx[i], k_idx[i]])
+            painter.setPen(QPen(_mix(theme.background, colours[i], line_opacity(w)), line_width(w)))
+            painter.drawLine(QLineF(*ka[k_idx[i]], *qa[q_idx[i]]))
+    for index, rects in ((hover_q, geometry.query_rects), (hover_k, geometry.key_rects)):
+        if index is not None and rects[index] is not None:
+            painter.setPen(QPen(theme.text, 1.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rects[index].adjusted(-4, -1, 4, 1), 4, 4)
+    painter.restore()
+
+
+# -- heatmap ---------------------------------------------------------------------------------------------
+@dataclass
+class HeatmapGeometry:
+    """Where ``paint_heatmap`` put the grid and the labels. Row = query, column = key."""
+
+    grid: QRectF
+    n_q: int
+    n_k: int
+    query_rects: list[QRectF | None] = field(default_factory=list)
+    key_rects: list[QRectF | None] = field(default_factory=list)
+    colorbar: QRectF | None = None
+    label_px: int = 0
+    label_steps: tuple[int, int] = (1, 1)  # (rows, columns): every k-th label drawn when cells are small
+    values_shown: bool = False
+
+    def cell_rect(self, query: int, key: int) -> QRectF:
+        w, h = self.grid.width() / self.n_k, self.grid.height() / self.n_q
+        return QRectF(self.grid.left() + key * w, self.grid.top() + query * h, w, h)
+
+    def cell_at(self, point: QPointF) -> tuple[int, int] | None:
+        """(query, key) of the cell under ``point``."""
+        if not self.n_q or not self.n_k or not self.grid.contains(point):
+            return None
+        col = int((point.x() - self.grid.left()) / self.grid.width() * self.n_k)
+        row = int((point.y() - self.grid.top()) / self.grid.height() * self.n_q)
+        return min(row, self.n_q - 1), min(col, self.n_k - 1)
+
+    def row_at(self, point: QPointF) -> int | None:
+        """The query whose row (cells or label to its left) is under ``point``."""
+        if not self.n_q or not self.grid.top() <= point.y() < self.grid.bottom() or point.x() >= self.grid.right():
+            return None
+        return min(int((point.y() - self.grid.top()) / self.grid.height() * self.n_q), self.n_q - 1)
+
+
+@dataclass
+class _HeatBands:
+    label_px: int
+    title: float
+    caption: float
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+_COLORBAR_WIDTH = 14.0
+_COLORBAR_MIN = 120.0  # the colour bar is at least this tall, even beside a one-row matrix
+
+
+def _heat_bands(fig: AlignmentFigure, theme: Theme, cell: float, colorbar: bool) -> _HeatBands:
+    label_px = int(np.clip(round(cell * 0.8), MIN_FONT_PX, BASE_FONT_PX))
+    fm = QFontMetricsF(theme.font(label_px, bold=True))  # bold: the focused label is the widest it gets
+    q_w = min(max(fm.horizontalAdvance(t) for t in fig.query_labels), MAX_LABEL_PX)
+    k_w = min(max(fm.horizontalAdvance(t) for t in fig.key_labels), MAX_LABEL_PX)
+    caption = QFontMetricsF(theme.font(BASE_FONT_PX - 1)).height()
+    title = 28.0 if fig.title else 0.0
+    right = MARGIN
+    if colorbar:
+        ticks = QFontMetricsF(theme.font(BASE_FONT_PX - 2)).horizontalAdvance("0.75")
+        right += 16 + _COLORBAR_WIDTH + 5 + ticks + 8 + caption
+    return _HeatBands(label_px, title, caption, MARGIN + caption + 6 + q_w + 8,
+                      MARGIN / 2 + title + caption + 6 + k_w + 8, right, MARGIN)
+
+
+def heatmap_size(fig: AlignmentFigure, cell: float, theme: Theme, colorbar: bool = True) -> tuple[float, float]:
+    """(width, height) that ``paint_heatmap`` needs to draw square cells of ``cell`` pixels (for zooming)."""
+    if fig.empty:
+        return 0.0, 0.0
+    b = _heat_bands(fig, theme, cell, colorbar)
+    grid_h = len(fig.query_labels) * cell
+    height = b.top + max(grid_h, _COLORBAR_MIN if colorbar else 0.0) + b.bottom
+    return b.left + len(fig.key_labels) * cell + b.right, height
+
+
+def heatmap_image(weights: np.ndarray, mask: np.ndarray | None = None, masked: QColor | None = None) -> QImage:
+    """One pixel per cell, row = query, column = key, coloured by viridis; masked cells in ``masked``."""
+    rgba = np.ascontiguousarray(viridis(weights))  # (n_q, n_k, 4): NumPy's [row, col] is the image's [y, x]
+    if mask is not None and masked is not None:
+        rgba[~np.asarray(mask, bool)] = (masked.red(), masked.green(), masked.blue(), 255)
+    n_q, n_k = rgba.shape[:2]
+    return QImage(rgba.tobytes(), n_k, n_q, 4 * n_k, QImage.Format.Format_RGBA8888).copy()
+
+
+def _is_vector(painter: QPainter) -> bool:
+    """True when painting into SVG, PDF or a picture, where a scaled-up image would be blurred by viewers."""
+    engine = painter.paintEngine()
+    return engine is not None and engine.type() in (QPaintEngine.Type.SVG, QPaintEngine.Type.Pdf,
+                                                     QPaintEngine.Type.Picture)
+
+
+def paint_heatmap(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: Theme, colorbar: bool = True,
+                  hover: tuple[int, int] | None = None, image: QImage | None = None) -> HeatmapGeometry:
+    """The weight matrix as square cells (row = query, column = key), labelled, with a colour bar.
+
+    ``image`` may be a cached ``heatmap_image`` of the same figure; ``hover`` is the (query, key) under the mouse.
+    """
+    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
+    geometry = HeatmapGeometry(QRectF(), n_q, n_k, [None] * n_q, [None] * n_k)
+    if fig.empty:
+        paint_message(painter, rect, fig.empty_message, theme)
+        return geometry
+    bands = _heat_bands(fig, theme, min(rect.width() / n_k, rect.height() / n_q), colorbar)
+    for _ in range(2):  # the label size depends on the cell size, which depends on the labels' room
+        cell = min((rect.width() - bands.left - bands.right) / n_k, (rect.height() - bands.top - bands.bottom) / n_q)
+        bands = _heat_bands(fig, theme, cell, colorbar)
+    cell = min((rect.width() - bands.left - bands.right) / n_k, (rect.height() - bands.top - bands.bottom) / n_q)
+    if cell < 0.25:
+        paint_message(painter, rect, "Make this view larger to see the heatmap.", theme)
+        return geometry
+    spare = rect.width() - bands.left - bands.right - n_k * cell
+    grid = QRectF(rect.left() + bands.left + spare / 2, rect.top() + bands.top, n_k * cell, n_q * cell)
+    geometry.grid, geometry.label_px = grid, bands.label_px
+    _begin(painter)
+    _draw_cells(painter, fig, theme, grid, cell, image, geometry)
+    _draw_heat_labels(painter, fig, theme, grid, cell, bands, geometry, hover)
+    if fig.focus is not None:
+        painter.setPen(QPen(theme.highlight, 2.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        row = geometry.cell_rect(fig.focus, 0)
+        painter.drawRect(QRectF(grid.left() - 1.5, row.top(), grid.width() + 3, row.height()))
+    if hover is not None and 0 <= hover[0] < n_q and 0 <= hover[1] < n_k:
+        box = geometry.cell_rect(*hover)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(theme.background, 4))
+        painter.drawRect(box)
+        painter.setPen(QPen(theme.text, 2))
+        painter.drawRect(box)
+    if colorbar:
+        weight = float(fig.weights[hover]) if hover is not None and 0 <= hover[0] < n_q and 0 <= hover[1] < n_k else None
+        height = max(grid.height(), min(_COLORBAR_MIN, rect.bottom() - grid.top() - bands.bottom))
+        bar = QRectF(grid.right() + 16, grid.top(), _COLORBAR_WIDTH, height)
+        geometry.colorbar = bar
+        _draw_colorbar(painter, bar, theme, bands.caption, weight)
+    painter.restore()
+    return geometry
+
+
+def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRectF, cell: float,
+                image: QImage | None, geometry: HeatmapGeometry) -> None:
+    n_q, n_k = fig.weights.shape
+    rgba = viridis(fig.weights)  # (n_q, n_k, 4)
+    allowed = fig.allowed()
+    if _is_vector(painter) and n_q * n_k <= 128 * 128:
+        painter.setPen(Qt.PenStyle.NoPen)
+        for q in range(n_q):
+            for k in range(n_k):
+                painter.setBrush(QColor(*rgba[q, k]) if allowed[q, k] else theme.grid)
+                painter.drawRect(geometry.cell_rect(q, k))
+    else:
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # crisp cells, no blur
+        painter.drawImage(grid, image if image is not None else heatmap_image(fig.weights, fig.mask, theme.grid))
+    if cell >= 8:  # hairlines in the background colour keep neighbouring cells of equal colour apart
+        painter.setPen(QPen(theme.background, 1.0))
+        painter.drawLines([QLineF(grid.left() + k * cell, grid.top(), grid.left() + k * cell, grid.bottom())
+                           for k in range(1, n_k)]
+                          + [QLineF(grid.left(), grid.top() + q * cell, grid.right(), grid.top() + q * cell)
+                             for q in range(1, n_q)])
+    font = theme.font(int(np.clip(round(cell * 0.3), MIN_FONT_PX, BASE_FONT_PX - 1)))
+    fm = QFontMetricsF(font)
+    if fm.horizontalAdvance("0.00") + 6 > cell or fm.height() + 2 > cell:
+        return
+    geometry.values_shown = True
+    painter.setFont(font)
+    dark_ink = _luminance(rgba[..., :3]) > 0.18  # (n_q, n_k): black text on the light (yellow-green) cells
+    for q in range(n_q):
+        for k in range(n_k):
+            if allowed[q, k]:
+                painter.setPen(QColor("#000000") if dark_ink[q, k] else QColor("#ffffff"))
+                painter.drawText(geometry.cell_rect(q, k), Qt.AlignmentFlag.AlignCenter, f"{fig.weights[q, k]:.2f}")
+
+
+def _draw_heat_labels(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRectF, cell: float,
+                      bands: _HeatBands, geometry: HeatmapGeometry, hover: tuple[int, int] | None) -> None:
+    font = theme.font(bands.label_px)
+    fm = QFontMetricsF(font)
+    h = fm.height()
+    step_q, step_k = max(1, math.ceil(h / cell)), max(1, math.ceil((h + 1) / cell))
+    geometry.label_steps = (step_q, step_k)
+    hover_q, hover_k = hover if hover is not None else (None, None)
+    for q in _row_indices(len(fig.query_labels), step_q, fig.focus):
+        focused, bold = q == fig.focus, q == fig.focus or q == hover_q
+        text = QFontMetricsF(_bold(font) if bold else font).elidedText(
+            fig.query_labels[q], Qt.TextElideMode.ElideRight, MAX_LABEL_PX)
+        w = QFontMetricsF(_bold(font) if bold else font).horizontalAdvance(text)
+        cy = grid.top() + (q + 0.5) * cell
+        row = _Row([text], _bold(font) if bold else font, False, 1, h)
+        geometry.query_rects[q] = _draw_label(
+            painter, row, text, grid.left() - 8 - w / 2, cy + h / 2, False, row.font,
+            contrast_text(theme.highlight) if focused else theme.text, theme.highlight if focused else None)
+    for k in _row_indices(len(fig.key_labels), step_k, hover_k):
+        bold = k == hover_k
+        label_font = _bold(font) if bold else font
+        text = QFontMetricsF(label_font).elidedText(fig.key_labels[k], Qt.TextElideMode.ElideRight, MAX_LABEL_PX)
+        row = _Row([text], label_font, True, 1, MAX_LABEL_PX)
+        geometry.key_rects[k] = _draw_label(painter, row, text, grid.left() + (k + 0.5) * cell, grid.top() - 6,
+                                            False, label_font, theme.text)
+    painter.setFont(theme.font(BASE_FONT_PX - 1))
+    painter.setPen(theme.muted)
+    top_caption = QRectF(grid.left() - 40, grid.top() - bands.top + bands.title + MARGIN / 2, grid.width() + 80,
+                         bands.caption)
+    painter.drawText(top_caption, Qt.AlignmentFlag.AlignCenter, fig.key_caption)
+    painter.save()
+    painter.translate(grid.left() - bands.left + MARGIN, grid.center().y())
+    painter.rotate(-90)
+    painter.drawText(QRectF(-grid.height() / 2 - 60, 0, grid.height() + 120, bands.caption),
+                     Qt.AlignmentFlag.AlignCenter, fig.query_caption)
+    painter.restore()
+    if fig.title:
+        painter.setFont(theme.font(BASE_FONT_PX + 2, bold=True))
+        painter.setPen(theme.text)
+        painter.drawText(QRectF(grid.left() - bands.left, grid.top() - bands.top + MARGIN / 2,
+                                bands.left + grid.width() + bands.right, 24), Qt.AlignmentFlag.AlignCenter, fig.title)
+
+
+def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: float, marker: float | None) -> None:
+    """A vertical viridis bar, 0 at the bottom and 1 at the top, with ticks and the caption "attention weight"."""
+    ramp = np.ascontiguousarray(viridis(np.linspace(1.0, 0.0, 256))[:, None, :])  # (256, 1, 4): top row = 1
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+    painter.drawImage(bar, QImage(ramp.tobytes(), 1, 256, 4, QImage.Format.Format_RGBA8888).copy())
+    painter.setPen(QPen(theme.muted, 1))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(bar)
+    font = theme.font(BASE_FONT_PX - 2)
+    fm = QFontMetricsF(font)
+    painter.setFont(font)
+    ticks = (0.0, 0.25, 0.5, 0.75, 1.0) if bar.height() >= 5 * fm.height() else (0.0, 0.5, 1.0)
+    tick_w = fm.horizontalAdvance("0.75")
+    for t in ticks:
+        y = bar.bottom() - t * bar.height()
+        painter.drawLine(QLineF(bar.right(), y, bar.right() + 4, y))
+        painter.drawText(QRectF(bar.right() + 6, y - fm.height() / 2, tick_w + 2, fm.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{t:g}")
+    if marker is not None:  # a small arrow at the hovered cell's weight
+        y = bar.bottom() - marker * bar.height()
+        painter.setPen(QPen(theme.text, 2))
+        painter.drawLine(QLineF(bar.left() - 6, y, bar.right(), y))
+    painter.setFont(theme.font(BASE_FONT_PX - 1))
+    painter.setPen(theme.muted)
+    painter.save()
+    painter.translate(bar.right() + 8 + tick_w + 4, bar.center().y())
+    painter.rotate(-90)
+    text = QFontMetricsF(painter.font()).elidedText("attention weight", Qt.TextElideMode.ElideRight, bar.height())
+    painter.drawText(QRectF(-bar.height() / 2, 0, bar.height(), caption_h), Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
+
+
+# -- spotlight -------------------------------------------------------------------------------------------
+_SPOT_PAD, _SPOT_GAP = 6.0, 6.0
+
+
+def _spot_layout(labels: list[str], width: float, theme: Theme, px: int, caption: str) -> tuple[list[QRectF], float]:
+    """Word boxes flowed like text in ``width`` (origin 0, 0), and the total height."""
+    fm, small = QFontMetricsF(theme.font(px, bold=True)), QFontMetricsF(theme.font(max(MIN_FONT_PX, px - 3)))
+    box_h = fm.height() + small.height() + 2 * _SPOT_PAD - 2
+    y = QFontMetricsF(theme.font(px)).height() + _SPOT_GAP if caption else 0.0
+    x, boxes = 0.0, []
+    for label in labels:
+        w = min(max(fm.horizontalAdvance(label), small.horizontalAdvance("100%")) + 2 * _SPOT_PAD, width)
+        if x > 0 and x + w > width:
+            x, y = 0.0, y + box_h + _SPOT_GAP
+        boxes.append(QRectF(x, y, w, box_h))
+        x += w + _SPOT_GAP
+    return boxes, (y + box_h if labels else y)
+
+
+def spotlight_height(key_labels: list[str], width: float, theme: Theme, caption: str = "") -> float:
+    """Height ``paint_spotlight`` needs at its full font size in ``width`` (for ``heightForWidth``)."""
+    return _spot_layout(key_labels, max(width - 2 * MARGIN, 1.0), theme, BASE_FONT_PX + 2, caption)[1] + MARGIN
+
+
+def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weights_row: np.ndarray, theme: Theme,
+                    caption: str = "", allowed: np.ndarray | None = None,
+                    hover: int | None = None) -> list[QRectF | None]:
+    """The key sentence written out, each word lit in proportion to its weight (the spotlight made literal).
+
+    Returns each word's box (None when it did not fit). Words wrap like text; the font shrinks to fit ``rect``.
+    """
+    if not key_labels:
+        paint_message(painter, rect, EMPTY_MESSAGE, theme)
+        return []
+    weights_row = np.clip(np.nan_to_num(np.asarray(weights_row, dtype=np.float64)), 0.0, 1.0)
+    if weights_row.shape != (len(key_labels),):
+        raise ValueError(f"weights_row has shape {weights_row.shape}, expected ({len(key_labels)},)")
+    allowed = np.ones(len(key_labels), bool) if allowed is None else np.asarray(allowed, bool)
+    area = rect.adjusted(MARGIN, MARGIN / 2, -MARGIN, -MARGIN / 2)
+    for px in range(BASE_FONT_PX + 2, MIN_FONT_PX - 1, -1):
+        boxes, height = _spot_layout(key_labels, area.width(), theme, px, caption)
+        if height <= area.height():
+            break
+    _begin(painter)
+    painter.translate(area.topLeft())
+    if caption:
+        painter.setFont(theme.font(px))
+        painter.setPen(theme.text)
+        painter.drawText(QRectF(0, 0, area.width(), QFontMetricsF(theme.font(px)).height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         QFontMetricsF(theme.font(px)).elidedText(caption, Qt.TextElideMode.ElideRight, area.width()))
+    visible = _spot_visible(boxes, area, theme.font(px))
+    best = int(np.argmax(np.where(allowed, weights_row, -1.0)))
+    small = theme.font(max(MIN_FONT_PX, px - 3))
+    word_h = QFontMetricsF(theme.font(px, bold=True)).height()
+    shown: list[QRectF | None] = []
+    for j, (label, box) in enumerate(zip(key_labels, boxes)):
+        if j >= visible:
+            shown.append(None)
+            continue
+        w = float(weights_row[j]) if allowed[j] else 0.0
+        lit = _mix(theme.background, theme.spot, w)  # what the glow looks like, to choose the ink on it
+        painter.setPen(QPen(theme.text if j == hover else theme.grid, 1.5 if j == hover else 1))
+        painter.setBrush(_alpha(theme.spot, w))
+        painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
+        ink = contrast_text(lit) if allowed[j] else theme.muted
+        painter.setFont(theme.font(px, bold=j == best and allowed[j]))
+        painter.setPen(ink)
+        text_box = QRectF(box.left(), box.top() + _SPOT_PAD - 1, box.width(), word_h)
+        painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter,
+                         QFontMetricsF(painter.font()).elidedText(label, Qt.TextElideMode.ElideRight, box.width() - 4))
+        painter.setFont(small)
+        painter.setPen(_alpha(ink, 0.75))
+        painter.drawText(QRectF(box.left(), text_box.bottom(), box.width(), box.bottom() - text_box.bottom() - 2),
+                         Qt.AlignmentFlag.AlignCenter, f"{w:.0%}" if allowed[j] else "masked")
+        shown.append(box.translated(area.topLeft()))
+    if visible < len(key_labels):
+        painter.setFont(theme.font(px))
+        painter.setPen(theme.muted)
+        after = boxes[visible - 1] if visible else QRectF(0, 0, 0, 0)
+        painter.drawText(QRectF(after.right() + _SPOT_GAP, after.top(), area.width(), after.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         f"+{len(key_labels) - visible} more")
+    painter.restore()
+    return shown
+
+
+def _spot_visible(boxes: list[QRectF], area: QRectF, font: QFont) -> int:
+    """How many word boxes to draw: those that fit, minus room for a "+N more" note when some do not."""
+    visible = sum(1 for box in boxes if box.bottom() <= area.height() + 0.5)
+    if visible == len(boxes):
+        return visible
+    fm = QFontMetricsF(font)
+    while visible and boxes[visible - 1].right() + _SPOT_GAP + fm.horizontalAdvance(
+            f"+{len(boxes) - visible} more") > area.width():
+        visible -= 1
+    return visible
