@@ -41,7 +41,7 @@ from attnstudio.gui.widgets import name_widget
 __all__ = ["AlignmentCanvas", "SpotlightStrip", "alignment_figure", "weight_sentence"]
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian"}
-HINT = "Hover a line or a word for its exact weight · click a {query} word to focus it · ← → move the focus"
+HINT = "Hover a line or a word for its exact weight · click {query} word to focus it · ← → move the focus"
 
 
 def _language(controller: Controller, code: str) -> str:
@@ -257,7 +257,8 @@ class AlignmentCanvas(QWidget):
             return
         bar = self.scrollbar.height() if self.scrollbar.isVisible() else 0
         box = QRectF(10, self.height() - bar - self._info_height(), self.width() - 20, self._info_height())
-        text = self._info or HINT.format(query=self._query_language())
+        language = self._query_language()
+        text = self._info or HINT.format(query=("an " if language[:1] in "AEIOU" else "a ") + language)
         if geometry is not None and geometry.skipped and not self._info:
             text = f"{geometry.skipped:,} lines under {geometry.skipped_below:.1%} not drawn · " + text
         painter.setFont(self._theme.font(MIN_FONT_PX + 3, bold=bool(self._info)))

@@ -22,6 +22,7 @@ from attnstudio.gui.painting import (
     AlignmentFigure,
     HeatmapGeometry,
     Theme,
+    heatmap_fit_cell,
     heatmap_image,
     heatmap_size,
     paint_heatmap,
@@ -223,12 +224,11 @@ class HeatmapView(QScrollArea):
 
     # -- zoom -----------------------------------------------------------------------------------------
     def current_cell(self) -> float:
-        geometry = self.canvas.geometry_of_figure
+        """The cell size in pixels now: the zoomed one, or the one that fits the view."""
         if self.cell_px is not None:
             return self.cell_px
-        if geometry is not None and geometry.n_k and not geometry.grid.isEmpty():
-            return geometry.grid.width() / geometry.n_k
-        return 8.0
+        viewport = self.viewport().size()
+        return heatmap_fit_cell(self.shown(), viewport.width(), viewport.height(), self.theme) or 8.0
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         """Multiply the cell size by ``factor``, keeping the point ``anchor`` (canvas coordinates) in place."""

@@ -28,7 +28,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 
 __all__ = [
     "EMPTY_MESSAGE", "AlignmentFigure", "AlignmentGeometry", "HeatmapGeometry", "Theme", "alignment_min_width",
-    "heatmap_image", "heatmap_size", "line_opacity", "line_width", "paint_alignment", "paint_heatmap",
+    "heatmap_fit_cell", "heatmap_image", "heatmap_size", "line_opacity", "line_width", "paint_alignment", "paint_heatmap",
     "paint_alignment_base", "paint_alignment_hover", "paint_message", "paint_spotlight", "spotlight_height", "viridis",
 ]
 
@@ -236,8 +236,8 @@ def _fit_row(labels: list[str], width: float, theme: Theme, max_band: float) -> 
     n = len(labels)
     slot = width / max(n, 1)
     for px in range(BASE_FONT_PX, MIN_FONT_PX - 1, -1):
-        fm = QFontMetricsF(theme.font(px))
-        widths = [fm.horizontalAdvance(label) for label in labels]
+        fm = QFontMetricsF(theme.font(px, bold=True))  # bold: the focused word is the widest a label gets
+        widths = [fm.horizontalAdvance(label) + 8 for label in labels]  # + its frame
         need = max(widths[0], widths[-1]) - 2 * MARGIN  # the end labels may reach into the margin
         for a, b in zip(widths, widths[1:]):
             need = max(need, (a + b) / 2 + LABEL_GAP)
@@ -269,16 +269,17 @@ def _draw_label(painter: QPainter, row: _Row, text: str, cx: float, edge: float,
     ``down``: the label hangs below ``edge`` (the lower row); else it stands on it.
     """
     fm = QFontMetricsF(font)
-    h, w = fm.height(), fm.horizontalAdvance(text)
     if row.rotated:
-        w = min(w, row.band)
+        text = fm.elidedText(text, Qt.TextElideMode.ElideRight, row.band)  # a bold label is wider
+        h, w = fm.height(), min(fm.horizontalAdvance(text), row.band)
         box = QRectF(cx - h / 2, edge if down else edge - w, h, w)
     else:
+        h, w = fm.height(), fm.horizontalAdvance(text)
         box = QRectF(cx - w / 2, edge if down else edge - h, w, h)
     if pill is not None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(pill)
-        painter.drawRoundedRect(box.adjusted(-4, -1, 4, 1), 4, 4)
+        painter.drawRoundedRect(_padded(box), 4, 4)
     painter.setFont(font)
     painter.setPen(colour)
     if not row.rotated:
@@ -291,6 +292,11 @@ def _draw_label(painter: QPainter, row: _Row, text: str, cx: float, edge: float,
     painter.drawText(QRectF(-w if down else 0, -h / 2, w, h), align, text)
     painter.restore()
     return box
+
+
+def _padded(box: QRectF) -> QRectF:
+    """A label's box with room for a rounded frame: padded along the text, barely across it."""
+    return box.adjusted(-1, -4, 1, 4) if box.height() > box.width() else box.adjusted(-4, -1, 4, 1)
 
 
 # -- alignment -------------------------------------------------------------------------------------------
@@ -348,6 +354,7 @@ class AlignmentGeometry:
 SKIP_WEIGHT = 0.005
 SKIP_FROM_PAIRS = 64 * 64
 MAX_LINES = 3000
+MAX_LINE_SPAN = 440.0  # the lines' height at most, in a tall view
 _ANCHOR_GAP = 6.0  # between a word and the dot where its lines end
 _LEVELS = 128  # weight levels (one pen each): the drawn width is within 0.03 px of the mapping
 
@@ -385,12 +392,7 @@ def paint_alignment_base(painter: QPainter, rect: QRectF, fig: AlignmentFigure, 
         return geometry
     _begin(painter)
     area = rect.adjusted(MARGIN, MARGIN / 2, -MARGIN, -MARGIN / 2)
-    top = area.top()
-    if fig.title:
-        painter.setFont(theme.font(BASE_FONT_PX + 2, bold=True))
-        painter.setPen(theme.text)
-        painter.drawText(QRectF(area.left(), top, area.width(), 24), Qt.AlignmentFlag.AlignCenter, fig.title)
-        top += 28
+    top, bottom = area.top() + (28 if fig.title else 0), area.bottom()
     budget = _label_budget(area.height(), bool(fig.title))
     rows = {"query": _fit_row(fig.query_labels, area.width(), theme, budget),
             "key": _fit_row(fig.key_labels, area.width(), theme, budget)}
@@ -405,11 +407,20 @@ def paint_alignment_base(painter: QPainter, rect: QRectF, fig: AlignmentFigure, 
     upper, lower = ("query", "key") if fig.queries_on_top else ("key", "query")
     extra = {"query": 0.0, "key": pct_h}  # the focused query's percentages sit between key labels and lines
     edge_y = {upper: top + cap_h + rows[upper].band + extra[upper] + _ANCHOR_GAP,  # each row's side facing the lines
-              lower: area.bottom() - cap_h - rows[lower].band - extra[lower] - _ANCHOR_GAP}
-    if edge_y[lower] - edge_y[upper] < 16:  # no room for lines: say so rather than overlap
+              lower: bottom - cap_h - rows[lower].band - extra[lower] - _ANCHOR_GAP}
+    span = edge_y[lower] - edge_y[upper]
+    if span < 16:  # no room for lines: say so rather than overlap
         painter.restore()
         paint_message(painter, rect, "Make this view taller to see the attention lines.", theme)
         return geometry
+    if span > MAX_LINE_SPAN:  # in a tall view, keep the figure compact and centred: crossings stay visible
+        shift = (span - MAX_LINE_SPAN) / 2
+        top, bottom = top + shift, bottom - shift
+        edge_y = {upper: edge_y[upper] + shift, lower: edge_y[lower] - shift}
+    if fig.title:
+        painter.setFont(theme.font(BASE_FONT_PX + 2, bold=True))
+        painter.setPen(theme.text)
+        painter.drawText(QRectF(area.left(), top - 28, area.width(), 24), Qt.AlignmentFlag.AlignCenter, fig.title)
 
     xs = {name: area.left() + (np.arange(len(r.labels)) + 0.5) * area.width() / len(r.labels)
           for name, r in rows.items()}
@@ -423,7 +434,7 @@ def paint_alignment_base(painter: QPainter, rect: QRectF, fig: AlignmentFigure, 
     painter.setPen(theme.muted)
     caption = {"query": fig.query_caption, "key": fig.key_caption}
     painter.drawText(QRectF(area.left(), top, area.width(), cap_h), Qt.AlignmentFlag.AlignLeft, caption[upper])
-    painter.drawText(QRectF(area.left(), area.bottom() - cap_h, area.width(), cap_h), Qt.AlignmentFlag.AlignLeft,
+    painter.drawText(QRectF(area.left(), bottom - cap_h, area.width(), cap_h), Qt.AlignmentFlag.AlignLeft,
                      caption[lower])
     for name, rects in (("query", geometry.query_rects), ("key", geometry.key_rects)):
         row, down = rows[name], name == lower
@@ -487,11 +498,15 @@ def _batched_lines(painter: QPainter, geometry: AlignmentGeometry, q_idx: np.nda
     order = np.argsort(levels, kind="stable")
     q_idx, k_idx, levels = q_idx[order], k_idx[order], levels[order]
     qa, ka = geometry.query_anchors, geometry.key_anchors
+    crowded = len(levels) > 1000
     for group in np.split(np.arange(len(levels)), np.flatnonzero(np.diff(levels)) + 1):
         if len(group):
             w = levels[group[0]] / _LEVELS
+            # Hairlines under 1 px are pale: unsmoothed, their steps do not show, and they draw 2.5× faster.
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, not (crowded and line_width(w) < 1.0))
             painter.setPen(QPen(_mix(background, colour, line_opacity(w) * factor), line_width(w)))
             painter.drawLines([QLineF(*ka[k], *qa[q]) for q, k in zip(q_idx[group], k_idx[group])])
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     geometry.pairs = np.concatenate([geometry.pairs, np.stack([q_idx, k_idx], 1)]).astype(np.intp)
     geometry.widths = np.concatenate([geometry.widths, line_width(levels / _LEVELS)])
     geometry.opacities = np.concatenate([geometry.opacities, line_opacity(levels / _LEVELS) * factor])
@@ -527,9 +542,9 @@ def paint_alignment_hover(painter: QPainter, fig: AlignmentFigure, theme: Theme,
         if allowed[hover_q, hover_k]:
             line = QLineF(*ka[hover_k], *qa[hover_q])
             w = float(line_width(fig.weights[hover_q, hover_k]))
-            painter.setPen(QPen(theme.background, w + 4))
+            painter.setPen(QPen(theme.text, max(w, 1.5) + 3))  # an outline in the text colour marks it
             painter.drawLine(line)
-            painter.setPen(QPen(theme.text, max(w, 1.5)))
+            painter.setPen(QPen(theme.highlight if hover_q == fig.focus else theme.line, max(w, 1.5)))
             painter.drawLine(line)
     else:  # a hovered token: its lines at full strength, unfaded, on top
         rows = np.zeros_like(allowed)
@@ -548,7 +563,7 @@ def paint_alignment_hover(painter: QPainter, fig: AlignmentFigure, theme: Theme,
         if index is not None and rects[index] is not None:
             painter.setPen(QPen(theme.text, 1.2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rects[index].adjusted(-4, -1, 4, 1), 4, 4)
+            painter.drawRoundedRect(_padded(rects[index]), 4, 4)
     painter.restore()
 
 
@@ -626,6 +641,22 @@ def heatmap_size(fig: AlignmentFigure, cell: float, theme: Theme, colorbar: bool
     return b.left + len(fig.key_labels) * cell + b.right, height
 
 
+def _heat_fit(fig: AlignmentFigure, width: float, height: float, theme: Theme,
+              colorbar: bool) -> tuple[float, _HeatBands]:
+    """The largest square cell for which the matrix, its labels and colour bar fit in width × height."""
+    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
+    bands = _heat_bands(fig, theme, min(width / n_k, height / n_q), colorbar)
+    for _ in range(2):  # the label size depends on the cell size, which depends on the labels' room
+        cell = min((width - bands.left - bands.right) / n_k, (height - bands.top - bands.bottom) / n_q)
+        bands = _heat_bands(fig, theme, cell, colorbar)
+    return min((width - bands.left - bands.right) / n_k, (height - bands.top - bands.bottom) / n_q), bands
+
+
+def heatmap_fit_cell(fig: AlignmentFigure, width: float, height: float, theme: Theme, colorbar: bool = True) -> float:
+    """The cell size ``paint_heatmap`` picks to fit width × height (0 for an empty figure)."""
+    return 0.0 if fig.empty else max(0.0, _heat_fit(fig, width, height, theme, colorbar)[0])
+
+
 def heatmap_image(weights: np.ndarray, mask: np.ndarray | None = None, masked: QColor | None = None) -> QImage:
     """One pixel per cell, row = query, column = key, coloured by viridis; masked cells in ``masked``."""
     rgba = np.ascontiguousarray(viridis(weights))  # (n_q, n_k, 4): NumPy's [row, col] is the image's [y, x]
@@ -653,11 +684,7 @@ def paint_heatmap(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: 
     if fig.empty:
         paint_message(painter, rect, fig.empty_message, theme)
         return geometry
-    bands = _heat_bands(fig, theme, min(rect.width() / n_k, rect.height() / n_q), colorbar)
-    for _ in range(2):  # the label size depends on the cell size, which depends on the labels' room
-        cell = min((rect.width() - bands.left - bands.right) / n_k, (rect.height() - bands.top - bands.bottom) / n_q)
-        bands = _heat_bands(fig, theme, cell, colorbar)
-    cell = min((rect.width() - bands.left - bands.right) / n_k, (rect.height() - bands.top - bands.bottom) / n_q)
+    cell, bands = _heat_fit(fig, rect.width(), rect.height(), theme, colorbar)
     if cell < 0.25:
         paint_message(painter, rect, "Make this view larger to see the heatmap.", theme)
         return geometry

@@ -1,0 +1,229 @@
+"""The alignment canvas, spotlight strip and heatmap with a real Controller: hover, click, keys, zoom, empty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
+from attnstudio.gui.controller import Controller
+from attnstudio.gui.heatmap import MAX_CELL, HeatmapView
+from attnstudio.gui.painting import EMPTY_MESSAGE
+
+BLACK, NOIR = 1, 2  # "black" in "The black cat sleeps on the couch"; "noir" in "Le chat noir dort sur le canapé"
+
+
+@pytest.fixture
+def controller():
+    controller = Controller()
+    yield controller
+    controller.undo_stack.clear()  # break the command ↔ controller cycle before Qt tears down (see test_qkspace)
+
+
+@pytest.fixture
+def canvas(qtbot, controller) -> AlignmentCanvas:
+    widget = AlignmentCanvas(controller)
+    qtbot.addWidget(widget)
+    widget.resize(900, 480)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: widget.geometry_of_figure() is not None)
+    return widget
+
+
+@pytest.fixture
+def heatmap(qtbot, controller) -> HeatmapView:
+    view = HeatmapView(controller)
+    qtbot.addWidget(view)
+    view.resize(560, 460)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.canvas.geometry_of_figure is not None)
+    return view
+
+
+def ink_fraction(image: QImage, background: QColor) -> float:
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    px = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    bg = np.array([background.blue(), background.green(), background.red()])
+    return float((np.abs(px[:, : image.width(), :3].astype(int) - bg).sum(-1) > 60).mean())
+
+
+def tooltip_at(widget, pos: QPoint) -> str:
+    """Send the tool-tip event Qt sends after a pause, and read the tip shown."""
+    QToolTip.hideText()
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, widget.mapToGlobal(pos))
+    QApplication.sendEvent(widget, event)
+    return QToolTip.text()
+
+
+# -- alignment canvas ------------------------------------------------------------------------------------
+def test_canvas_names_and_figure(canvas, controller):
+    assert canvas.objectName() == "alignmentCanvas" and canvas.accessibleName() == "Alignment canvas"
+    assert canvas.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    fig = canvas.figure()
+    assert fig.query_labels == "The black cat sleeps on the couch".split()
+    assert fig.key_labels == "Le chat noir dort sur le canapé".split()
+    assert fig.focus == controller.scene.focus == BLACK and fig.title
+    np.testing.assert_array_equal(fig.weights, controller.result().weights)
+
+
+def test_hovering_a_line_shows_its_exact_weight(qtbot, canvas, controller):
+    geometry = canvas.geometry_of_figure()
+    weight = controller.result().weights[BLACK, NOIR]
+    a, b = geometry.key_anchors[NOIR], geometry.query_anchors[BLACK]
+    point = QPointF(*(0.4 * a + 0.6 * b)).toPoint()
+    qtbot.mouseMove(canvas, point)
+    qtbot.waitUntil(lambda: f"{weight:.4f}" in canvas.hover_text())
+    assert "“black” → “noir”" in canvas.hover_text()
+    assert f"{weight:.4f}" in tooltip_at(canvas, point)
+
+
+def test_hovering_a_key_word_names_who_looks_at_it(qtbot, canvas, controller):
+    box = canvas.geometry_of_figure().key_rects[NOIR]
+    qtbot.mouseMove(canvas, box.center().toPoint())
+    best = controller.result().weights[:, NOIR].max()
+    qtbot.waitUntil(lambda: "“noir” is looked at most by “black”" in canvas.hover_text())
+    assert f"{best:.4f}" in canvas.hover_text()
+
+
+def test_clicking_a_query_word_focuses_it(qtbot, canvas, controller):
+    box = canvas.geometry_of_figure().query_rects[2]  # "cat"
+    with qtbot.waitSignal(controller.focus_changed) as signal:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert signal.args == [2] and controller.scene.focus == 2
+    qtbot.waitUntil(lambda: canvas.figure().focus == 2)
+
+
+def test_arrow_keys_move_the_focus(qtbot, canvas, controller):
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus)
+    qtbot.keyClick(canvas, Qt.Key.Key_Right)
+    assert controller.scene.focus == BLACK + 1
+    qtbot.keyClick(canvas, Qt.Key.Key_Left)
+    qtbot.keyClick(canvas, Qt.Key.Key_Left)
+    assert controller.scene.focus == BLACK - 1
+    qtbot.keyClick(canvas, Qt.Key.Key_Left)  # stays on the first word
+    assert controller.scene.focus == 0
+    qtbot.keyClick(canvas, Qt.Key.Key_End)
+    assert controller.scene.focus == 6
+
+
+def test_empty_sentence_shows_the_friendly_message(qtbot, canvas, controller):
+    with qtbot.waitSignal(controller.scene_changed):
+        controller.set_sentence("source", "")
+    fig = canvas.figure()
+    assert fig.empty and fig.empty_message == EMPTY_MESSAGE
+    image = canvas.grab().toImage()
+    background = image.pixelColor(20, 20)  # inside the keyboard-focus frame
+    middle = image.copy(0, image.height() // 3, image.width(), image.height() // 3)
+    assert ink_fraction(middle, background) > 0.002, "a message is written across the middle"
+    assert ink_fraction(image.copy(10, 10, image.width() - 20, image.height() // 4), background) < 0.001
+
+
+def test_long_sentence_scrolls_sideways_and_follows_the_focus(qtbot, canvas, controller):
+    words = " ".join(["le chat noir dort sur le canapé"] * 18)  # 126 tokens, too many for 900 pixels
+    controller.set_settings(mode="self")
+    controller.set_sentence("source", words)
+    qtbot.waitUntil(lambda: canvas.scrollbar.isVisible())
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_End)
+    assert controller.scene.focus == 125
+    qtbot.waitUntil(lambda: canvas.scrollbar.value() > 0)
+    canvas.repaint()
+    geometry = canvas.geometry_of_figure()
+    shown = [box for box in geometry.query_rects if box is not None]
+    assert len(shown) == 126
+    for left, right in zip(shown, shown[1:]):
+        assert left.right() <= right.left()
+
+
+def test_palette_change_repaints_in_the_dark_theme(qtbot, canvas):
+    palette = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base, "#17181a"),
+                         (QPalette.ColorRole.Text, "#e8eaed"), (QPalette.ColorRole.WindowText, "#e8eaed")):
+        palette.setColor(role, QColor(colour))
+    canvas.setPalette(palette)
+    qtbot.waitUntil(lambda: canvas._theme.is_dark)
+    corner = canvas.grab().toImage().pixelColor(3, 3)
+    assert corner.lightnessF() < 0.2
+
+
+# -- spotlight strip -------------------------------------------------------------------------------------
+def test_spotlight_strip_follows_the_focus(qtbot, controller):
+    strip = SpotlightStrip(controller)
+    qtbot.addWidget(strip)
+    strip.resize(700, 120)
+    strip.show()
+    qtbot.waitExposed(strip)
+    assert strip.objectName() == "spotlightStrip"
+    assert strip.caption() == "“black” looks at:"
+    qtbot.waitUntil(lambda: len(strip.word_boxes()) == 7)
+    controller.set_focus(2)
+    assert strip.caption() == "“cat” looks at:"
+    box = strip.word_boxes()[1]  # "chat"
+    weight = controller.result().weights[2, 1]
+    assert f"{weight:.4f}" in tooltip_at(strip, box.center().toPoint())
+
+
+# -- heatmap ---------------------------------------------------------------------------------------------
+def test_heatmap_hover_gives_query_key_and_weight(qtbot, heatmap, controller):
+    assert heatmap.objectName() == "heatmapView"
+    geometry = heatmap.canvas.geometry_of_figure
+    point = geometry.cell_rect(BLACK, NOIR).center().toPoint()
+    weight = controller.result().weights[BLACK, NOIR]
+    qtbot.mouseMove(heatmap.canvas, point)
+    qtbot.waitUntil(lambda: f"{weight:.4f}" in heatmap.hover_text())
+    text = tooltip_at(heatmap.canvas, point)
+    assert "“black”" in text and "“noir”" in text and f"{weight:.4f}" in text
+
+
+def test_heatmap_click_on_a_row_focuses_its_query(qtbot, heatmap, controller):
+    geometry = heatmap.canvas.geometry_of_figure
+    with qtbot.waitSignal(controller.focus_changed):
+        qtbot.mouseClick(heatmap.canvas, Qt.MouseButton.LeftButton,
+                         pos=geometry.cell_rect(4, 0).center().toPoint())
+    assert controller.scene.focus == 4
+    with qtbot.waitSignal(controller.focus_changed):  # the row's label counts too
+        qtbot.mouseClick(heatmap.canvas, Qt.MouseButton.LeftButton,
+                         pos=geometry.query_rects[6].center().toPoint())
+    assert controller.scene.focus == 6
+
+
+def test_heatmap_zooms_with_keys_and_ctrl_wheel(qtbot, heatmap):
+    canvas = heatmap.canvas
+    heatmap.canvas.setFocus()
+    fit = heatmap.current_cell()
+    for _ in range(2):
+        qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert heatmap.cell_px == pytest.approx(fit * 1.25 ** 2)
+    assert canvas.width() > heatmap.viewport().width() or canvas.height() > heatmap.viewport().height()
+    canvas.repaint()
+    assert canvas.geometry_of_figure.grid.width() / 7 == pytest.approx(heatmap.cell_px, rel=0.02)
+    qtbot.keyClick(canvas, Qt.Key.Key_0)
+    assert heatmap.cell_px is None and canvas.size() == heatmap.viewport().size()
+    wheel = QWheelEvent(QPointF(100, 100), QPointF(canvas.mapToGlobal(QPoint(100, 100))), QPoint(0, 0),
+                        QPoint(0, 240), Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(canvas, wheel)
+    assert heatmap.cell_px == pytest.approx(fit * 1.25 ** 2)
+    for _ in range(10):
+        qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert heatmap.cell_px == MAX_CELL, "zooming stops when one cell is big enough"
+    qtbot.keyClick(canvas, Qt.Key.Key_Minus)
+    assert heatmap.cell_px == pytest.approx(MAX_CELL / 1.25)
+
+
+def test_heatmap_empty_and_large(qtbot, heatmap, controller):
+    controller.set_sentence("source", "")
+    heatmap.canvas.repaint()
+    assert heatmap.figure().empty and heatmap.canvas.geometry_of_figure.grid.isEmpty()
+    controller.set_settings(mode="self")
+    controller.set_sentence("source", " ".join(["le chat noir dort sur le canapé"] * 18))
+    heatmap.canvas.repaint()
+    geometry = heatmap.canvas.geometry_of_figure
+    assert geometry.n_q == geometry.n_k == 126 and geometry.label_steps[0] > 1
+    assert not np.isnan(heatmap.figure().weights).any()
