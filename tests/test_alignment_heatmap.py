@@ -41,7 +41,7 @@ def heatmap(qtbot, controller) -> HeatmapView:
     view.resize(560, 460)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: view.canvas.geometry_of_figure is not None)
+    qtbot.waitUntil(lambda: view.canvas.geometry_of_figure() is not None)
     return view
 
 
@@ -172,7 +172,7 @@ def test_spotlight_strip_follows_the_focus(qtbot, controller):
 # -- heatmap ---------------------------------------------------------------------------------------------
 def test_heatmap_hover_gives_query_key_and_weight(qtbot, heatmap, controller):
     assert heatmap.objectName() == "heatmapView"
-    geometry = heatmap.canvas.geometry_of_figure
+    geometry = heatmap.canvas.geometry_of_figure()
     point = geometry.cell_rect(BLACK, NOIR).center().toPoint()
     weight = controller.result().weights[BLACK, NOIR]
     qtbot.mouseMove(heatmap.canvas, point)
@@ -182,7 +182,7 @@ def test_heatmap_hover_gives_query_key_and_weight(qtbot, heatmap, controller):
 
 
 def test_heatmap_click_on_a_row_focuses_its_query(qtbot, heatmap, controller):
-    geometry = heatmap.canvas.geometry_of_figure
+    geometry = heatmap.canvas.geometry_of_figure()
     with qtbot.waitSignal(controller.focus_changed):
         qtbot.mouseClick(heatmap.canvas, Qt.MouseButton.LeftButton,
                          pos=geometry.cell_rect(4, 0).center().toPoint())
@@ -202,7 +202,7 @@ def test_heatmap_zooms_with_keys_and_ctrl_wheel(qtbot, heatmap):
     assert heatmap.cell_px == pytest.approx(fit * 1.25 ** 2)
     assert canvas.width() > heatmap.viewport().width() or canvas.height() > heatmap.viewport().height()
     canvas.repaint()
-    assert canvas.geometry_of_figure.grid.width() / 7 == pytest.approx(heatmap.cell_px, rel=0.02)
+    assert canvas.geometry_of_figure().grid.width() / 7 == pytest.approx(heatmap.cell_px, rel=0.02)
     qtbot.keyClick(canvas, Qt.Key.Key_0)
     assert heatmap.cell_px is None and canvas.size() == heatmap.viewport().size()
     wheel = QWheelEvent(QPointF(100, 100), QPointF(canvas.mapToGlobal(QPoint(100, 100))), QPoint(0, 0),
@@ -220,10 +220,10 @@ def test_heatmap_zooms_with_keys_and_ctrl_wheel(qtbot, heatmap):
 def test_heatmap_empty_and_large(qtbot, heatmap, controller):
     controller.set_sentence("source", "")
     heatmap.canvas.repaint()
-    assert heatmap.figure().empty and heatmap.canvas.geometry_of_figure.grid.isEmpty()
+    assert heatmap.figure().empty and heatmap.canvas.geometry_of_figure().grid.isEmpty()
     controller.set_settings(mode="self")
     controller.set_sentence("source", " ".join(["le chat noir dort sur le canapé"] * 18))
     heatmap.canvas.repaint()
-    geometry = heatmap.canvas.geometry_of_figure
+    geometry = heatmap.canvas.geometry_of_figure()
     assert geometry.n_q == geometry.n_k == 126 and geometry.label_steps[0] > 1
     assert not np.isnan(heatmap.figure().weights).any()

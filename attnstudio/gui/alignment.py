@@ -41,7 +41,8 @@ from attnstudio.gui.widgets import name_widget
 __all__ = ["AlignmentCanvas", "SpotlightStrip", "alignment_figure", "weight_sentence"]
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian"}
-HINT = "Hover a line or a word for its exact weight · click {query} word to focus it · ← → move the focus"
+CACHE_PIXELS = 16_000_000  # device pixels: above this the cached drawing holds only the visible part
+HINT = "Hover for exact weights · click {query} word to focus it · ← → move the focus"
 
 
 def _language(controller: Controller, code: str) -> str:
@@ -120,6 +121,7 @@ class AlignmentCanvas(QWidget):
         self._figure: AlignmentFigure | None = None
         self._geometry: AlignmentGeometry | None = None
         self._base: QPixmap | None = None  # lines and labels without hover; hovering only paints on top
+        self._base_window = QRectF()  # the part of the content the cached pixmap holds
         self._hover: tuple[int | None, int | None] | None = None
         self._info = ""
         controller.scene_changed.connect(self._on_scene_changed)
@@ -215,18 +217,29 @@ class AlignmentCanvas(QWidget):
             self.scrollbar.setValue(int(x - self.width() / 2))
 
     # -- painting -------------------------------------------------------------------------------------
+    def _offset(self) -> int:
+        return self.scrollbar.value() if self.scrollbar.isVisible() else 0
+
     def _layout(self) -> AlignmentGeometry | None:
-        """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry."""
-        if self._base is not None and self._geometry is not None:
-            return self._geometry
+        """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry.
+
+        The pixmap holds the whole scrollable width, unless that would be huge (hundreds of words on a
+        high-DPI screen): then it holds the visible part and is redrawn when the view scrolls.
+        """
         rect = self._plot_rect()
+        ratio = self.devicePixelRatioF()
+        whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
+        window = QRectF(rect) if whole else QRectF(self._offset(), 0, self.width(), rect.height())
+        if self._base is not None and self._geometry is not None and self._base_window == window:
+            return self._geometry
         if rect.width() < 1 or rect.height() < 1:
             return None
-        ratio = self.devicePixelRatioF()
-        self._base = QPixmap(int(np.ceil(rect.width() * ratio)), int(np.ceil(rect.height() * ratio)))
+        self._base = QPixmap(int(np.ceil(window.width() * ratio)), int(np.ceil(window.height() * ratio)))
         self._base.setDevicePixelRatio(ratio)
         self._base.fill(self._theme.background)
+        self._base_window = window
         painter = QPainter(self._base)
+        painter.translate(-window.left(), 0)
         self._geometry = paint_alignment_base(painter, rect, self._shown(), self._theme)
         painter.end()
         return self._geometry
@@ -235,11 +248,10 @@ class AlignmentCanvas(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), self._theme.background)
         geometry = self._layout()
-        offset = self.scrollbar.value() if self.scrollbar.isVisible() else 0
         if geometry is not None and self._base is not None:
             painter.save()
-            painter.translate(-offset, 0)
-            painter.drawPixmap(QPointF(0, 0), self._base)
+            painter.translate(-self._offset(), 0)
+            painter.drawPixmap(self._base_window.topLeft(), self._base)
             if self._hover is not None:
                 paint_alignment_hover(painter, self._shown(), self._theme, geometry, self._hover)
             painter.restore()
@@ -277,8 +289,7 @@ class AlignmentCanvas(QWidget):
         geometry = self._layout()
         if geometry is None:
             return None
-        offset = self.scrollbar.value() if self.scrollbar.isVisible() else 0
-        point = QPointF(pos.x() + offset, pos.y())
+        point = QPointF(pos.x() + self._offset(), pos.y())
         token = geometry.token_at(point)
         if token is not None:
             return (token[1], None) if token[0] == "query" else (None, token[1])

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QToolTip, QWidget
 from attnstudio.gui.alignment import alignment_figure, weight_sentence
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.painting import (
+    CELL_ASPECT,
     AlignmentFigure,
     HeatmapGeometry,
     Theme,
@@ -32,6 +33,7 @@ from attnstudio.gui.widgets import name_widget
 __all__ = ["HeatmapCanvas", "HeatmapView"]
 
 ZOOM_STEP = 1.25
+MIN_ZOOMED_CELL = 4.0
 MAX_CELL = 96.0  # pixels: beyond this one cell fills the view and zooming stops helping
 
 
@@ -50,7 +52,6 @@ class HeatmapCanvas(QWidget):
         self._hover: tuple[int, int] | None = None
         self._info = ""
 
-    @property
     def geometry_of_figure(self) -> HeatmapGeometry | None:
         """Where the last paint put the grid and labels (canvas coordinates)."""
         return self._geometry
@@ -60,7 +61,8 @@ class HeatmapCanvas(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), view.theme.background)
         self._geometry = paint_heatmap(painter, QRectF(self.rect()), view.shown(), view.theme, colorbar=True,
-                                       hover=self._hover, image=view.image())
+                                       hover=self._hover, image=view.image(),
+                                       cell_aspect=CELL_ASPECT if view.cell_px is None else 1.0)
         if self.hasFocus():
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
@@ -209,7 +211,7 @@ class HeatmapView(QScrollArea):
     def _on_focus_changed(self, _focus: int) -> None:
         self._figure = None  # the weights are the same: keep the cached image
         self.canvas.update()
-        geometry = self.canvas.geometry_of_figure
+        geometry = self.canvas.geometry_of_figure()
         fig = self.shown()
         if geometry is not None and fig.focus is not None and not geometry.grid.isEmpty():
             row = geometry.cell_rect(fig.focus, 0)
@@ -237,7 +239,10 @@ class HeatmapView(QScrollArea):
         old_size = self.canvas.size()
         viewport_pos = None if anchor is None else anchor - QPointF(self.horizontalScrollBar().value(),
                                                                     self.verticalScrollBar().value())
-        self.cell_px = min(self.current_cell() * factor, MAX_CELL)
+        cell = self.current_cell() * factor
+        if factor > 1:
+            cell = max(cell, MIN_ZOOMED_CELL)  # from a 512-word overview, the first step already shows cells
+        self.cell_px = min(cell, MAX_CELL)
         self._fit_canvas()
         if anchor is not None and viewport_pos is not None:
             sx = self.canvas.width() / max(old_size.width(), 1)

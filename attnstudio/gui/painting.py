@@ -604,6 +604,8 @@ class HeatmapGeometry:
 @dataclass
 class _HeatBands:
     label_px: int
+    query_label: float  # the longest a row label may be (longer ones are elided)
+    key_label: float
     title: float
     caption: float
     left: float
@@ -614,20 +616,26 @@ class _HeatBands:
 
 _COLORBAR_WIDTH = 14.0
 _COLORBAR_MIN = 120.0  # the colour bar is at least this tall, even beside a one-row matrix
+MIN_CELL = 0.1  # pixels: smaller, and even an overview of the matrix is noise
+CELL_ASPECT = 2.0  # a fitted heatmap's cells may be up to twice as wide as tall (or tall as wide) to fill the view
 
 
-def _heat_bands(fig: AlignmentFigure, theme: Theme, cell: float, colorbar: bool) -> _HeatBands:
+def _heat_bands(fig: AlignmentFigure, theme: Theme, cell: float, colorbar: bool,
+                room: tuple[float, float] | None = None) -> _HeatBands:
+    """The margins around the grid. ``room`` (width, height) of a small view caps the labels at 30 % of it."""
     label_px = int(np.clip(round(cell * 0.8), MIN_FONT_PX, BASE_FONT_PX))
     fm = QFontMetricsF(theme.font(label_px, bold=True))  # bold: the focused label is the widest it gets
-    q_w = min(max(fm.horizontalAdvance(t) for t in fig.query_labels), MAX_LABEL_PX)
-    k_w = min(max(fm.horizontalAdvance(t) for t in fig.key_labels), MAX_LABEL_PX)
+    q_cap, k_cap = (MAX_LABEL_PX, MAX_LABEL_PX) if room is None else (
+        min(MAX_LABEL_PX, max(40.0, 0.3 * room[0])), min(MAX_LABEL_PX, max(40.0, 0.3 * room[1])))
+    q_w = min(max(fm.horizontalAdvance(t) for t in fig.query_labels), q_cap)
+    k_w = min(max(fm.horizontalAdvance(t) for t in fig.key_labels), k_cap)
     caption = QFontMetricsF(theme.font(BASE_FONT_PX - 1)).height()
     title = 28.0 if fig.title else 0.0
     right = MARGIN
     if colorbar:
         ticks = QFontMetricsF(theme.font(BASE_FONT_PX - 2)).horizontalAdvance("0.75")
         right += 16 + _COLORBAR_WIDTH + 5 + ticks + 8 + caption
-    return _HeatBands(label_px, title, caption, MARGIN + caption + 6 + q_w + 8,
+    return _HeatBands(label_px, q_cap, k_cap, title, caption, MARGIN + caption + 6 + q_w + 8,
                       MARGIN / 2 + title + caption + 6 + k_w + 8, right, MARGIN)
 
 
@@ -641,20 +649,32 @@ def heatmap_size(fig: AlignmentFigure, cell: float, theme: Theme, colorbar: bool
     return b.left + len(fig.key_labels) * cell + b.right, height
 
 
-def _heat_fit(fig: AlignmentFigure, width: float, height: float, theme: Theme,
-              colorbar: bool) -> tuple[float, _HeatBands]:
-    """The largest square cell for which the matrix, its labels and colour bar fit in width × height."""
-    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
-    bands = _heat_bands(fig, theme, min(width / n_k, height / n_q), colorbar)
+def _heat_cells(fig: AlignmentFigure, width: float, height: float, bands: _HeatBands,
+                aspect: float) -> tuple[float, float]:
+    cell_w = (width - bands.left - bands.right) / len(fig.key_labels)
+    cell_h = (height - bands.top - bands.bottom) / len(fig.query_labels)
+    return min(cell_w, cell_h * aspect), min(cell_h, cell_w * aspect)
+
+
+def _heat_fit(fig: AlignmentFigure, width: float, height: float, theme: Theme, colorbar: bool,
+              aspect: float) -> tuple[float, float, _HeatBands]:
+    """The largest cells (width, height; at most ``aspect`` : 1 either way) that fit in width × height."""
+    cell_w, cell_h = width / len(fig.key_labels), height / len(fig.query_labels)
+    bands = _heat_bands(fig, theme, min(cell_w, cell_h), colorbar, (width, height))
     for _ in range(2):  # the label size depends on the cell size, which depends on the labels' room
-        cell = min((width - bands.left - bands.right) / n_k, (height - bands.top - bands.bottom) / n_q)
-        bands = _heat_bands(fig, theme, cell, colorbar)
-    return min((width - bands.left - bands.right) / n_k, (height - bands.top - bands.bottom) / n_q), bands
+        cell_w, cell_h = _heat_cells(fig, width, height, bands, aspect)
+        bands = _heat_bands(fig, theme, min(cell_w, cell_h), colorbar, (width, height))
+    cell_w, cell_h = _heat_cells(fig, width, height, bands, aspect)
+    return cell_w, cell_h, bands
 
 
-def heatmap_fit_cell(fig: AlignmentFigure, width: float, height: float, theme: Theme, colorbar: bool = True) -> float:
-    """The cell size ``paint_heatmap`` picks to fit width × height (0 for an empty figure)."""
-    return 0.0 if fig.empty else max(0.0, _heat_fit(fig, width, height, theme, colorbar)[0])
+def heatmap_fit_cell(fig: AlignmentFigure, width: float, height: float, theme: Theme, colorbar: bool = True,
+                     cell_aspect: float = CELL_ASPECT) -> float:
+    """The longer side of the cells ``paint_heatmap`` picks to fit width × height: where zooming starts."""
+    if fig.empty:
+        return 0.0
+    cell_w, cell_h, _ = _heat_fit(fig, width, height, theme, colorbar, cell_aspect)
+    return max(0.0, cell_w, cell_h)
 
 
 def heatmap_image(weights: np.ndarray, mask: np.ndarray | None = None, masked: QColor | None = None) -> QImage:
@@ -674,32 +694,35 @@ def _is_vector(painter: QPainter) -> bool:
 
 
 def paint_heatmap(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: Theme, colorbar: bool = True,
-                  hover: tuple[int, int] | None = None, image: QImage | None = None) -> HeatmapGeometry:
-    """The weight matrix as square cells (row = query, column = key), labelled, with a colour bar.
+                  hover: tuple[int, int] | None = None, image: QImage | None = None,
+                  cell_aspect: float = CELL_ASPECT) -> HeatmapGeometry:
+    """The weight matrix (row = query, column = key) as cells, labelled, with a colour bar.
 
-    ``image`` may be a cached ``heatmap_image`` of the same figure; ``hover`` is the (query, key) under the mouse.
+    Cells fill ``rect`` but stay within ``cell_aspect`` : 1 (1 = square). ``image`` may be a cached
+    ``heatmap_image`` of the same figure; ``hover`` is the (query, key) under the mouse.
     """
     n_q, n_k = len(fig.query_labels), len(fig.key_labels)
     geometry = HeatmapGeometry(QRectF(), n_q, n_k, [None] * n_q, [None] * n_k)
     if fig.empty:
         paint_message(painter, rect, fig.empty_message, theme)
         return geometry
-    cell, bands = _heat_fit(fig, rect.width(), rect.height(), theme, colorbar)
-    if cell < 0.25:
+    cell_w, cell_h, bands = _heat_fit(fig, rect.width(), rect.height(), theme, colorbar, cell_aspect)
+    if min(cell_w, cell_h) < MIN_CELL:
         paint_message(painter, rect, "Make this view larger to see the heatmap.", theme)
         return geometry
-    spare = rect.width() - bands.left - bands.right - n_k * cell
-    grid = QRectF(rect.left() + bands.left + spare / 2, rect.top() + bands.top, n_k * cell, n_q * cell)
+    spare = rect.width() - bands.left - bands.right - n_k * cell_w
+    grid = QRectF(rect.left() + bands.left + spare / 2, rect.top() + bands.top, n_k * cell_w, n_q * cell_h)
     geometry.grid, geometry.label_px = grid, bands.label_px
+    hovered = hover is not None and 0 <= hover[0] < n_q and 0 <= hover[1] < n_k
     _begin(painter)
-    _draw_cells(painter, fig, theme, grid, cell, image, geometry)
-    _draw_heat_labels(painter, fig, theme, grid, cell, bands, geometry, hover)
+    _draw_cells(painter, fig, theme, grid, image, geometry)
+    _draw_heat_labels(painter, fig, theme, rect, bands, geometry, hover if hovered else None)
     if fig.focus is not None:
         painter.setPen(QPen(theme.highlight, 2.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         row = geometry.cell_rect(fig.focus, 0)
         painter.drawRect(QRectF(grid.left() - 1.5, row.top(), grid.width() + 3, row.height()))
-    if hover is not None and 0 <= hover[0] < n_q and 0 <= hover[1] < n_k:
+    if hovered:
         box = geometry.cell_rect(*hover)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(theme.background, 4))
@@ -707,18 +730,18 @@ def paint_heatmap(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: 
         painter.setPen(QPen(theme.text, 2))
         painter.drawRect(box)
     if colorbar:
-        weight = float(fig.weights[hover]) if hover is not None and 0 <= hover[0] < n_q and 0 <= hover[1] < n_k else None
         height = max(grid.height(), min(_COLORBAR_MIN, rect.bottom() - grid.top() - bands.bottom))
-        bar = QRectF(grid.right() + 16, grid.top(), _COLORBAR_WIDTH, height)
-        geometry.colorbar = bar
-        _draw_colorbar(painter, bar, theme, bands.caption, weight)
+        geometry.colorbar = QRectF(grid.right() + 16, grid.top(), _COLORBAR_WIDTH, height)
+        _draw_colorbar(painter, geometry.colorbar, theme, bands.caption,
+                       float(fig.weights[hover]) if hovered else None)
     painter.restore()
     return geometry
 
 
-def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRectF, cell: float,
-                image: QImage | None, geometry: HeatmapGeometry) -> None:
+def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRectF, image: QImage | None,
+                geometry: HeatmapGeometry) -> None:
     n_q, n_k = fig.weights.shape
+    cell_w, cell_h = grid.width() / n_k, grid.height() / n_q
     rgba = viridis(fig.weights)  # (n_q, n_k, 4)
     allowed = fig.allowed()
     if _is_vector(painter) and n_q * n_k <= 128 * 128:
@@ -728,17 +751,18 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
                 painter.setBrush(QColor(*rgba[q, k]) if allowed[q, k] else theme.grid)
                 painter.drawRect(geometry.cell_rect(q, k))
     else:
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # crisp cells, no blur
+        # Crisp cells, no blur; but a cell under a pixel is averaged with its neighbours rather than dropped.
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, min(cell_w, cell_h) < 1.0)
         painter.drawImage(grid, image if image is not None else heatmap_image(fig.weights, fig.mask, theme.grid))
-    if cell >= 8:  # hairlines in the background colour keep neighbouring cells of equal colour apart
+    if min(cell_w, cell_h) >= 8:  # hairlines in the background colour keep cells of equal colour apart
         painter.setPen(QPen(theme.background, 1.0))
-        painter.drawLines([QLineF(grid.left() + k * cell, grid.top(), grid.left() + k * cell, grid.bottom())
+        painter.drawLines([QLineF(grid.left() + k * cell_w, grid.top(), grid.left() + k * cell_w, grid.bottom())
                            for k in range(1, n_k)]
-                          + [QLineF(grid.left(), grid.top() + q * cell, grid.right(), grid.top() + q * cell)
+                          + [QLineF(grid.left(), grid.top() + q * cell_h, grid.right(), grid.top() + q * cell_h)
                              for q in range(1, n_q)])
-    font = theme.font(int(np.clip(round(cell * 0.3), MIN_FONT_PX, BASE_FONT_PX - 1)))
+    font = theme.font(int(np.clip(round(min(cell_w, cell_h) * 0.3), MIN_FONT_PX, BASE_FONT_PX - 1)))
     fm = QFontMetricsF(font)
-    if fm.horizontalAdvance("0.00") + 6 > cell or fm.height() + 2 > cell:
+    if fm.horizontalAdvance("0.00") + 6 > cell_w or fm.height() + 2 > cell_h:
         return
     geometry.values_shown = True
     painter.setFont(font)
@@ -750,47 +774,51 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
                 painter.drawText(geometry.cell_rect(q, k), Qt.AlignmentFlag.AlignCenter, f"{fig.weights[q, k]:.2f}")
 
 
-def _draw_heat_labels(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRectF, cell: float,
-                      bands: _HeatBands, geometry: HeatmapGeometry, hover: tuple[int, int] | None) -> None:
+def _draw_heat_labels(painter: QPainter, fig: AlignmentFigure, theme: Theme, rect: QRectF, bands: _HeatBands,
+                      geometry: HeatmapGeometry, hover: tuple[int, int] | None) -> None:
+    grid = geometry.grid
+    cell_w, cell_h = grid.width() / geometry.n_k, grid.height() / geometry.n_q
     font = theme.font(bands.label_px)
-    fm = QFontMetricsF(font)
-    h = fm.height()
-    step_q, step_k = max(1, math.ceil(h / cell)), max(1, math.ceil((h + 1) / cell))
+    h = QFontMetricsF(font).height()
+    step_q, step_k = max(1, math.ceil(h / cell_h)), max(1, math.ceil((h + 1) / cell_w))
     geometry.label_steps = (step_q, step_k)
     hover_q, hover_k = hover if hover is not None else (None, None)
     for q in _row_indices(len(fig.query_labels), step_q, fig.focus):
-        focused, bold = q == fig.focus, q == fig.focus or q == hover_q
-        text = QFontMetricsF(_bold(font) if bold else font).elidedText(
-            fig.query_labels[q], Qt.TextElideMode.ElideRight, MAX_LABEL_PX)
-        w = QFontMetricsF(_bold(font) if bold else font).horizontalAdvance(text)
-        cy = grid.top() + (q + 0.5) * cell
-        row = _Row([text], _bold(font) if bold else font, False, 1, h)
-        geometry.query_rects[q] = _draw_label(
-            painter, row, text, grid.left() - 8 - w / 2, cy + h / 2, False, row.font,
+        focused = q == fig.focus
+        label_font = _bold(font) if focused or q == hover_q else font
+        metrics = QFontMetricsF(label_font)
+        text = metrics.elidedText(fig.query_labels[q], Qt.TextElideMode.ElideRight, bands.query_label)
+        w = metrics.horizontalAdvance(text)
+        row = _Row([text], label_font, False, 1, h)
+        geometry.query_rects[q] = _draw_label(  # right-aligned 8 px left of the grid, centred on its row
+            painter, row, text, grid.left() - 8 - w / 2, grid.top() + (q + 0.5) * cell_h + h / 2, False, label_font,
             contrast_text(theme.highlight) if focused else theme.text, theme.highlight if focused else None)
     for k in _row_indices(len(fig.key_labels), step_k, hover_k):
-        bold = k == hover_k
-        label_font = _bold(font) if bold else font
-        text = QFontMetricsF(label_font).elidedText(fig.key_labels[k], Qt.TextElideMode.ElideRight, MAX_LABEL_PX)
-        row = _Row([text], label_font, True, 1, MAX_LABEL_PX)
-        geometry.key_rects[k] = _draw_label(painter, row, text, grid.left() + (k + 0.5) * cell, grid.top() - 6,
-                                            False, label_font, theme.text)
-    painter.setFont(theme.font(BASE_FONT_PX - 1))
+        label_font = _bold(font) if k == hover_k else font
+        row = _Row([fig.key_labels[k]], label_font, True, 1, bands.key_label)
+        geometry.key_rects[k] = _draw_label(painter, row, fig.key_labels[k], grid.left() + (k + 0.5) * cell_w,
+                                            grid.top() - 6, False, label_font, theme.text)
+    caption_font = theme.font(BASE_FONT_PX - 1)
+    metrics = QFontMetricsF(caption_font)
+    painter.setFont(caption_font)
     painter.setPen(theme.muted)
-    top_caption = QRectF(grid.left() - 40, grid.top() - bands.top + bands.title + MARGIN / 2, grid.width() + 80,
-                         bands.caption)
-    painter.drawText(top_caption, Qt.AlignmentFlag.AlignCenter, fig.key_caption)
+    top = QRectF(rect.left() + MARGIN, grid.top() - bands.top + bands.title + MARGIN / 2, rect.width() - 2 * MARGIN,
+                 bands.caption)
+    painter.drawText(QRectF(grid.center().x() - top.width() / 2, top.top(), top.width(), top.height()),
+                     Qt.AlignmentFlag.AlignCenter,
+                     metrics.elidedText(fig.key_caption, Qt.TextElideMode.ElideRight, top.width()))
+    room = 2 * min(grid.center().y() - rect.top(), rect.bottom() - grid.center().y()) - 2 * MARGIN
     painter.save()
     painter.translate(grid.left() - bands.left + MARGIN, grid.center().y())
     painter.rotate(-90)
-    painter.drawText(QRectF(-grid.height() / 2 - 60, 0, grid.height() + 120, bands.caption),
-                     Qt.AlignmentFlag.AlignCenter, fig.query_caption)
+    painter.drawText(QRectF(-room / 2, 0, room, bands.caption), Qt.AlignmentFlag.AlignCenter,
+                     metrics.elidedText(fig.query_caption, Qt.TextElideMode.ElideRight, room))
     painter.restore()
     if fig.title:
         painter.setFont(theme.font(BASE_FONT_PX + 2, bold=True))
         painter.setPen(theme.text)
-        painter.drawText(QRectF(grid.left() - bands.left, grid.top() - bands.top + MARGIN / 2,
-                                bands.left + grid.width() + bands.right, 24), Qt.AlignmentFlag.AlignCenter, fig.title)
+        painter.drawText(QRectF(rect.left(), grid.top() - bands.top + MARGIN / 2, rect.width(), 24),
+                         Qt.AlignmentFlag.AlignCenter, fig.title)
 
 
 def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: float, marker: float | None) -> None:
@@ -820,7 +848,9 @@ def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: floa
     painter.save()
     painter.translate(bar.right() + 8 + tick_w + 4, bar.center().y())
     painter.rotate(-90)
-    text = QFontMetricsF(painter.font()).elidedText("attention weight", Qt.TextElideMode.ElideRight, bar.height())
+    metrics = QFontMetricsF(painter.font())
+    text = "attention weight" if metrics.horizontalAdvance("attention weight") <= bar.height() else "weight"
+    text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, bar.height())
     painter.drawText(QRectF(-bar.height() / 2, 0, bar.height(), caption_h), Qt.AlignmentFlag.AlignCenter, text)
     painter.restore()
 
