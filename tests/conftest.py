@@ -35,13 +35,19 @@ def window(qtbot):
     make_application()
     settings = QSettings(str(qtbot_tmp_settings_path()), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
+    qtbot.addWidget(win, before_close_func=_forget_changes)
     win.show()
     qtbot.waitExposed(win)
     yield win
+    _forget_changes(win)
+    win.close()
+
+
+def _forget_changes(win):
+    """Closing the test window must not stop on the unsaved-changes question."""
     win.controller.undo_stack.setClean()
     win.setWindowModified(False)
-    win.close()
+    win.autosaver.discard()
 
 
 def qtbot_tmp_settings_path():

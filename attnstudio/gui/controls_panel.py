@@ -127,6 +127,9 @@ class ControlsPanel(QWidget):
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setWordWrap(True)
 
+        for combo in (self.mode, self.variant, self.head):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         form = QFormLayout(self)
         form.addRow(self._label("&Mode", self.mode), self.mode)
         form.addRow(self._label("&Variant", self.variant), self.variant)

@@ -125,6 +125,8 @@ class SentencePanel(QWidget):
         self.example_selector.setObjectName("exampleSelector")
         self.example_selector.setAccessibleName("Example sentence pairs")
         self.example_selector.setToolTip("Pick a ready-made sentence pair to explore.")
+        self.example_selector.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.example_selector.setMinimumContentsLength(16)  # long pairs are elided, not forcing the dock wide
         self.example_selector.addItem("Examples…")
         for ex in self._examples:
             self.example_selector.addItem(f"{ex['source']}  →  {ex['target']}")
