@@ -66,7 +66,7 @@ def make_application(argv: list[str] | None = None, theme: str = "system") -> QA
     QCoreApplication.setApplicationName("AttnStudio")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
-    QGuiApplication.setDesktopFileName("attnstudio")
+    QGuiApplication.setDesktopFileName("io.github.attnstudio.AttnStudio")  # matches the .desktop entry (Wayland icon)
     app.setWindowIcon(application_icon())
     app.setStyle("Fusion")
     if theme == "dark":
