@@ -71,7 +71,10 @@ class Settings:
             raise SceneError(f"variant must be one of {VARIANTS}, not {self.variant!r}")
         if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)):
             raise SceneError(f"temperature must be a number, not {self.temperature!r}")
-        t = float(self.temperature)
+        try:
+            t = float(self.temperature)
+        except OverflowError:  # a whole number too large for a float (a hand-edited file)
+            t = math.inf
         if not math.isfinite(t) or not MIN_TEMPERATURE <= t <= MAX_TEMPERATURE:
             raise SceneError(f"temperature must be between {MIN_TEMPERATURE} and {MAX_TEMPERATURE:g}, not {self.temperature!r}")
         if isinstance(self.num_heads, bool) or not isinstance(self.num_heads, int) or self.num_heads < 1:
@@ -84,7 +87,7 @@ class Settings:
                 raise SceneError(f"{name} must be true or false, not {getattr(self, name)!r}")
         langs = set(languages)
         for name in ("source_language", "target_language"):
-            if getattr(self, name) not in langs:
+            if not isinstance(getattr(self, name), str) or getattr(self, name) not in langs:
                 raise SceneError(f"{name} {getattr(self, name)!r} has no lexicon; known: {sorted(langs)}")
         return replace(self, temperature=t)
 
@@ -95,7 +98,10 @@ def parse_component(text: str | float) -> float:
     Accepts a decimal comma (``1,5``) as typed in a French locale.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        value = float(text)
+        try:
+            value = float(text)
+        except OverflowError:  # a whole number beyond any float, from a hand-edited file
+            value = math.inf
     else:
         cleaned = str(text).strip().replace("\u2212", "-")
         if cleaned.count(",") == 1 and "." not in cleaned:
@@ -433,7 +439,7 @@ class Scene:
     def load_json(self, text: str) -> None:
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError too: an integer of over 4300 digits
             raise SceneError(f"not a scene file: the JSON is broken ({exc})") from None
         self.load_dict(data)
 
