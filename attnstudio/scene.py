@@ -121,6 +121,15 @@ def parse_component(text: str | float) -> float:
     return value
 
 
+def _check_unicode(text: str, what: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate from a hand-edited ``\\ud800``): it could be
+    neither hashed into a vector nor saved again as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SceneError(f"{what} holds an invalid character (U+{ord(text[exc.start]):04X}) at position {exc.start + 1}") from None
+
+
 @dataclass(frozen=True)
 class SceneResult:
     """Everything the views show, for the current scene. Arrays are float64."""
@@ -292,6 +301,7 @@ class Scene:
             raise SceneError(f"side must be 'source' or 'target', not {side!r}")
         if not isinstance(text, str):
             raise SceneError("a sentence must be text")
+        _check_unicode(text, f"the {side} sentence")
         try:
             tokens = tokenize(text)
         except ValueError as exc:
@@ -459,6 +469,8 @@ class Scene:
         source, target = data.get("source", ""), data.get("target", "")
         if not isinstance(source, str) or not isinstance(target, str):
             raise SceneError("the scene's sentences must be text")
+        _check_unicode(source, "the source sentence")
+        _check_unicode(target, "the target sentence")
         raw_settings = data.get("settings", {})
         if not isinstance(raw_settings, dict):
             raise SceneError("the scene's settings must be an object")
@@ -482,6 +494,7 @@ class Scene:
                 raise SceneError(f"override {n + 1} is incomplete: it needs side, index, stage, dim, token and value") from None
             if side not in SIDES or stage not in STAGES or not isinstance(token, str):
                 raise SceneError(f"override {n + 1} names an impossible side/stage ({side!r}, {stage!r})")
+            _check_unicode(token, f"override {n + 1}'s token")
             for name, number, limit in (("index", index, lengths[side]), ("dim", dim, self.d_model)):
                 if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < limit:
                     raise SceneError(f"override {n + 1}: {name} {number!r} is outside 0..{limit - 1}")
