@@ -420,6 +420,12 @@ def parse_lesson_text(text: str, file: str, origin: str = "user", default_id: st
         match = _TOML_LINE.search(str(exc))
         reader.problems.append(Problem(file, f"not valid TOML: {exc}", int(match.group(1)) if match else None))
         return None, reader.problems, locator
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        reader.problems.append(Problem(file, "not a usable lesson file: lists or tables are nested too deeply"))
+        return None, reader.problems, locator
+    except ValueError as exc:  # not a TOMLDecodeError: an integer of over 4300 digits
+        reader.problems.append(Problem(file, f"not a usable lesson file: {exc}"))
+        return None, reader.problems, locator
     lesson = _lesson(reader, data, file, origin, default_id)
     errors = [p for p in reader.problems if p.severity == "error"]
     return (None if errors else lesson), reader.problems, reader.lines
