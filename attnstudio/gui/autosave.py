@@ -102,7 +102,10 @@ class Autosaver(QObject):
 def read_orphan(path: str) -> tuple[dict, dict]:
     """The scene document and the extra state of an autosave file (raises ValueError/OSError)."""
     with open(path, encoding="utf-8") as fh:
-        document = json.load(fh)
+        try:
+            document = json.load(fh)
+        except RecursionError:  # arrays nested thousands deep: as broken as any other bad JSON
+            raise ValueError("the autosave nests lists too deeply") from None
     if not isinstance(document, dict):
         raise ValueError("not an autosave file")
     meta = document.pop("autosave", {}) or {}
