@@ -17,9 +17,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, flush, fsync, then replace ``path`` with it."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
+    try:  # is_dir() swallows "no such file" but raises for a name too long or a folder we may not search
+        is_folder, folder_exists = target.is_dir(), folder.is_dir()
+    except OSError as exc:
+        raise SaveError(f"cannot save to {target}: {exc.strerror or exc}") from exc
+    if is_folder:
         raise SaveError(f"cannot save to {target}: it is a folder")
-    if not folder.is_dir():
+    if not folder_exists:
         raise SaveError(f"cannot save to {target}: the folder {folder} does not exist")
     tmp_name = None
     try:
