@@ -296,16 +296,20 @@ class Scene:
         self.changed.emit(frozenset(what))
 
     # -- editing ------------------------------------------------------------------------------------
-    def set_sentence(self, side: str, text: str) -> None:
+    def sentence_checked(self, side: str, text: Any) -> list:
+        """The tokens ``text`` would give on ``side``, or ``SceneError`` (changes nothing)."""
         if side not in SIDES:
             raise SceneError(f"side must be 'source' or 'target', not {side!r}")
         if not isinstance(text, str):
             raise SceneError("a sentence must be text")
         _check_unicode(text, f"the {side} sentence")
         try:
-            tokens = tokenize(text)
+            return tokenize(text)
         except ValueError as exc:
             raise SceneError(str(exc)) from None
+
+    def set_sentence(self, side: str, text: str) -> None:
+        tokens = self.sentence_checked(side, text)
         if text == self.sentence(side):
             return
         setattr(self._state, side, text)

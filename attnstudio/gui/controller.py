@@ -183,11 +183,13 @@ class Controller(QObject):
         old = self.scene.sentence(side)
         if text == old:
             return True
-        old_overrides = self.scene.overrides
         try:
-            self.undo_stack.push(SetSentenceCommand(self, side, old, text, old_overrides))
+            # Check before pushing: QUndoStack.push keeps a command whose redo() raised, and the Python error
+            # left pending inside Qt breaks the next slot (then the next push crashes the process).
+            self.scene.sentence_checked(side, text)
         except SceneError as exc:
             return self._refuse(exc)
+        self.undo_stack.push(SetSentenceCommand(self, side, old, text, self.scene.overrides))
         return True
 
     def set_settings(self, merge: bool = False, **changes: Any) -> bool:
