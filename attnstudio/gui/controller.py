@@ -57,6 +57,9 @@ class SetSentenceCommand(_SceneCommand):
         super().__init__(controller, f"Type the {side} sentence")
         self.side, self.old, self.new = side, old, new
         self.old_overrides = old_overrides  # retyping may drop edits of tokens that changed; undo brings them back
+        # The edits left after the whole (merged) burst: typing "black" away and back within one burst drops
+        # its edits on the way, which replaying only old -> new would not, so redo puts these back instead.
+        self.new_overrides: dict | None = None
 
     def id(self) -> int:
         return _MERGE_SENTENCE[self.side]
@@ -65,10 +68,15 @@ class SetSentenceCommand(_SceneCommand):
         if not (other.side == self.side and self.can_merge(other, timed=True)):
             return False
         self.new = other.new
+        self.new_overrides = other.new_overrides
         return True
 
     def redo(self) -> None:
-        self.scene.set_sentence(self.side, self.new)
+        if self.new_overrides is None:
+            self.scene.set_sentence(self.side, self.new)
+            self.new_overrides = self.scene.overrides
+        else:
+            self.scene.restore_sentence(self.side, self.new, self.new_overrides)
 
     def undo(self) -> None:
         self.scene.restore_sentence(self.side, self.old, self.old_overrides)
