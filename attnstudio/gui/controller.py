@@ -34,6 +34,8 @@ class _SceneCommand(QUndoCommand):
         self.controller = controller
         self.serial = controller.merge_serial
         self.stamp = time.monotonic()
+        self.view_before = (controller.scene.focus, controller.scene.head)
+        self.view_after: tuple[int, int] | None = None
 
     def can_merge(self, other: QUndoCommand, timed: bool = False) -> bool:
         """Same kind and same burst (no end_merge() between); typing (``timed``) also needs no long pause.
@@ -50,6 +52,20 @@ class _SceneCommand(QUndoCommand):
     @property
     def scene(self) -> Scene:
         return self.controller.scene
+
+    def keep_view(self, applied: bool) -> None:
+        """Put back the focus and head this command moved (a shorter sentence or fewer heads clamp them).
+
+        Call at the end of ``redo`` (``applied``) and ``undo``. Focus and head are navigation, never undone on
+        their own; but a step that clamped them must give them back, or undo would not restore the scene.
+        """
+        if applied and self.view_after is None:  # the first redo, from push(): just note where they ended
+            self.view_after = (self.scene.focus, self.scene.head)
+            return
+        if self.view_after != self.view_before:
+            focus, head = self.view_after if applied else self.view_before
+            self.scene.set_head(head)
+            self.scene.set_focus(focus)
 
 
 class SetSentenceCommand(_SceneCommand):
@@ -69,6 +85,7 @@ class SetSentenceCommand(_SceneCommand):
             return False
         self.new = other.new
         self.new_overrides = other.new_overrides
+        self.view_after = other.view_after
         return True
 
     def redo(self) -> None:
@@ -77,9 +94,11 @@ class SetSentenceCommand(_SceneCommand):
             self.new_overrides = self.scene.overrides
         else:
             self.scene.restore_sentence(self.side, self.new, self.new_overrides)
+        self.keep_view(True)
 
     def undo(self) -> None:
         self.scene.restore_sentence(self.side, self.old, self.old_overrides)
+        self.keep_view(False)
 
 
 class SetSettingsCommand(_SceneCommand):
@@ -94,13 +113,16 @@ class SetSettingsCommand(_SceneCommand):
         if not (other.merge and set(other.new) == set(self.new) and self.can_merge(other, timed=True)):
             return False
         self.new = other.new
+        self.view_after = other.view_after
         return True
 
     def redo(self) -> None:
         self.scene.set_settings(**self.new)
+        self.keep_view(True)
 
     def undo(self) -> None:
         self.scene.set_settings(**self.old)
+        self.keep_view(False)
 
 
 class SetComponentCommand(_SceneCommand):
