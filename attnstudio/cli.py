@@ -1,23 +1,21 @@
 """The command line: ``attnstudio`` opens the window; subcommands work with no display.
 
 Only the commands that draw import Qt, and they import it lazily, so ``attnstudio export … -o w.json``
-starts fast and runs where there is no screen at all.
+starts fast and runs where there is no screen at all; ``-o w.png`` (or .svg, .pdf) draws with a
+``QGuiApplication`` on Qt's offscreen platform, no window and no display.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from attnstudio._version import __version__
+from attnstudio.export import DATA_FORMATS, IMAGE_FORMATS, VIEWS, weights_bytes, weights_csv, weights_document
 
-DATA_FORMATS = (".json", ".csv")
-IMAGE_FORMATS = (".png", ".svg", ".pdf")
+__all__ = ["DATA_FORMATS", "IMAGE_FORMATS", "CliError", "main", "weights_csv", "weights_document"]
 
 
 class CliError(Exception):
@@ -32,7 +30,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnstudio",
         description="AttnStudio: see and edit the attention mechanism of transformers. "
-                    "Subcommands: export (attention weights to JSON/CSV; see 'attnstudio export --help'), "
+                    "Subcommands: export (the weights as JSON/CSV, or the figure as PNG/SVG/PDF; see "
+                    "'attnstudio export --help'), "
                     "lesson check (validate a lesson file; see 'attnstudio lesson --help').",
     )
     parser.add_argument("--version", action="version", version=f"AttnStudio {__version__}")
@@ -43,8 +42,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _build_export_parser() -> argparse.ArgumentParser:
-    export = argparse.ArgumentParser(prog="attnstudio export",
-                                     description="Write the attention weights (JSON, CSV) of a sentence or a scene.")
+    export = argparse.ArgumentParser(
+        prog="attnstudio export",
+        description="Write the attention weights of a sentence or a scene as data (.json, .csv) or draw them as a "
+                    "figure (.png, .svg, .pdf) — the same drawing as the window's, with no window and no display. "
+                    "An existing file is replaced whole or not at all.")
     export.add_argument("--source", help="the source sentence (French by default); alone, it attends to itself")
     export.add_argument("--target", help="the target sentence (English by default): its words are the queries")
     export.add_argument("--scene", help="start from a scene file (*.attn.json); --source/--target replace its sentences")
@@ -54,7 +56,20 @@ def _build_export_parser() -> argparse.ArgumentParser:
     export.add_argument("--heads", type=int, help="number of heads (a divisor of the model width)")
     export.add_argument("--head", type=int, help="which head to export (0-based)")
     export.add_argument("--no-positions", action="store_true", help="switch off the positional encodings")
-    export.add_argument("-o", "--output", required=True, help="output file: .json or .csv")
+    export.add_argument("--focus", help="the query word to highlight, by position from 0, or 'none' "
+                                         "(default: the scene's; 1, 'black', for the seed pair)")
+    export.add_argument("-o", "--output", required=True,
+                        help="output file: .json or .csv (data), .png, .svg or .pdf (figure)")
+    figure = export.add_argument_group("figures (.png, .svg, .pdf)")
+    figure.add_argument("--view", choices=VIEWS, default="lines",
+                        help="the alignment lines, the heatmap, or both side by side (default: lines)")
+    figure.add_argument("--scale", type=float, default=1.0,
+                        help="PNG pixels per figure pixel, 0.5 to 4 (2 for sharp slides; default 1)")
+    figure.add_argument("--theme", choices=["light", "dark"], default="light", help="colours (default: light)")
+    figure.add_argument("--title", help="the title above the figure ('' for none; default: what the figure shows)")
+    figure.add_argument("--caption", default="", help="a caption under the figure")
+    figure.add_argument("--transparent", action="store_true", help="no background (PNG, SVG)")
+    figure.add_argument("--no-colorbar", action="store_true", help="leave out the heatmap's colour bar")
     return export
 
 
@@ -96,51 +111,68 @@ def _scene_from_args(args: argparse.Namespace):
     return scene
 
 
-def weights_document(scene) -> dict:
-    """The ``attnstudio-weights`` JSON document of a scene's current weights."""
-    from dataclasses import asdict
+def _apply_focus(scene, focus: str | None) -> bool:
+    """Set the focused query from ``--focus``; False for 'none' (no query highlighted)."""
+    if focus is None:
+        return True
+    if focus.strip().lower() == "none":
+        return False
+    n_q = len(scene.result().query_words)
+    try:
+        index = int(focus)
+    except ValueError:
+        raise CliError(f"--focus takes a word position (0..{n_q - 1}) or 'none', not {focus!r}") from None
+    if not 0 <= index < n_q:
+        raise CliError(f"--focus {index} does not exist; the query sentence has words 0..{n_q - 1}")
+    scene.set_focus(index)
+    return True
 
-    result = scene.result()
-    return {
-        "format": "attnstudio-weights",
-        "version": 1,
-        "queries": [w.token.surface for w in result.query_words],
-        "keys": [w.token.surface for w in result.key_words],
-        "weights": result.weights.tolist(),
-        "settings": {**asdict(scene.settings), "head": result.head, "source": scene.source,
-                     "target": scene.target if scene.settings.mode == "translation" else None},
-    }
 
+def _figure_bytes(scene, args: argparse.Namespace, out: Path, focus: bool) -> bytes:
+    """Draw the scene's figure in memory (Qt imported only now) and return the file's bytes."""
+    from dataclasses import replace
 
-def weights_csv(scene) -> str:
-    doc = weights_document(scene)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["query \\ key", *doc["keys"]])
-    for query, row in zip(doc["queries"], doc["weights"]):
-        writer.writerow([query, *(repr(float(x)) for x in row)])
-    return buffer.getvalue()
+    from attnstudio.export.render import ExportError, ExportOptions, ensure_gui_application, exporter_for
+
+    ensure_gui_application()
+    from attnstudio.export.figures import scene_figure
+
+    fig = scene_figure(scene)
+    if not focus:
+        fig = replace(fig, focus=None)
+    options = ExportOptions(view=args.view, theme=args.theme, scale=args.scale, transparent=args.transparent,
+                            title=args.title, caption=args.caption, colorbar=not args.no_colorbar)
+    try:
+        return exporter_for(out)(fig, options).export(to_bytes=True)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _export(args: argparse.Namespace) -> int:
-    from attnstudio.fileio import SaveError, atomic_write_text
+    from attnstudio.fileio import SaveError, atomic_write_bytes
     from attnstudio.scene import SceneError
 
     out = Path(args.output)
     suffix = out.suffix.lower()
-    if suffix not in DATA_FORMATS:
-        known = ", ".join(DATA_FORMATS)
+    if suffix not in DATA_FORMATS + IMAGE_FORMATS:
+        known = ", ".join(DATA_FORMATS + IMAGE_FORMATS)
         raise CliError(f"cannot write {out.name!r}: unknown extension {out.suffix or '(none)'!r}; use one of {known}")
+    if not 0.5 <= args.scale <= 4:  # checked before any drawing: a batch job learns at once
+        raise CliError(f"--scale must be between 0.5 and 4, not {args.scale:g}")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"cannot save to {out}: the folder {folder} does not exist")
     try:
         scene = _scene_from_args(args)
     except SceneError as exc:
         raise CliError(str(exc)) from None
     if not scene.result().query_words or not scene.result().key_words:
         raise CliError("the sentence has no tokens to attend over")
-    text = (json.dumps(weights_document(scene), ensure_ascii=False, indent=2) + "\n"
-            if suffix == ".json" else weights_csv(scene))
+    focus = _apply_focus(scene, args.focus)
+    # Everything is made in memory first; only then is the file replaced, whole (never half-written).
+    data = weights_bytes(scene, suffix) if suffix in DATA_FORMATS else _figure_bytes(scene, args, out, focus)
     try:
-        atomic_write_text(out, text)
+        atomic_write_bytes(out, data)
     except SaveError as exc:
         raise CliError(str(exc)) from None
     return 0

@@ -30,6 +30,9 @@ __all__ = [
     "EMPTY_MESSAGE", "AlignmentFigure", "AlignmentGeometry", "HeatmapGeometry", "Theme", "alignment_min_width",
     "heatmap_fit_cell", "heatmap_image", "heatmap_size", "line_opacity", "line_width", "paint_alignment", "paint_heatmap",
     "paint_alignment_base", "paint_alignment_hover", "paint_message", "paint_spotlight", "spotlight_height", "viridis",
+    # standalone figures (exports)
+    "alignment_size", "caption_height", "heatmap_figure_size", "heatmap_label_cell", "paint_caption", "paint_title",
+    "title_font", "title_height",
 ]
 
 EMPTY_MESSAGE = "Type a sentence to see where each word looks."
@@ -65,6 +68,9 @@ class Theme:
     is_dark: bool = False
     fade: float = 0.3  # opacity factor of the other queries' lines while one query is in focus
     font_family: str = FONT_FAMILY
+    # Exports only: the background is left unpainted, so lines carry real opacity instead of being pre-blended
+    # with ``background`` (which still colours the heatmap's cell borders and decides text contrast).
+    transparent: bool = False
 
     @classmethod
     def light(cls) -> "Theme":
@@ -179,6 +185,7 @@ class AlignmentFigure:
     key_caption: str = "keys"
     mask: np.ndarray | None = None  # (n_q, n_k), True = may attend; masked pairs get no line, a grey cell
     empty_message: str = EMPTY_MESSAGE
+    max_label_px: float = MAX_LABEL_PX  # longer labels are elided; the window's tooltips show them whole
 
     def __post_init__(self) -> None:
         self.query_labels, self.key_labels = list(self.query_labels), list(self.key_labels)
@@ -213,6 +220,52 @@ def paint_message(painter: QPainter, rect: QRectF, text: str, theme: Theme) -> N
     painter.restore()
 
 
+def _text_block(theme: Theme, title: bool) -> tuple[QFont, QColor, Qt.AlignmentFlag]:
+    flags = Qt.TextFlag.TextWordWrap | (Qt.AlignmentFlag.AlignHCenter if title else Qt.AlignmentFlag.AlignLeft)
+    return theme.font(BASE_FONT_PX + 2 if title else BASE_FONT_PX - 1, bold=title), theme.text if title else theme.muted, flags
+
+
+def _block_height(text: str, width: float, theme: Theme, title: bool) -> float:
+    if not text.strip():
+        return 0.0
+    font, _, flags = _text_block(theme, title)
+    return QFontMetricsF(font).boundingRect(QRectF(0, 0, max(width, 1.0), 1e6), flags, text).height()
+
+
+def title_font(theme: Theme) -> QFont:
+    """The font of a standalone figure's title."""
+    return _text_block(theme, title=True)[0]
+
+
+def title_height(text: str, width: float, theme: Theme) -> float:
+    """Height ``paint_title`` needs for ``text`` wrapped in ``width``; 0 when there is no title."""
+    return _block_height(text, width, theme, title=True)
+
+
+def caption_height(text: str, width: float, theme: Theme) -> float:
+    """Height ``paint_caption`` needs for ``text`` wrapped in ``width``; 0 when there is no caption."""
+    return _block_height(text, width, theme, title=False)
+
+
+def paint_title(painter: QPainter, rect: QRectF, text: str, theme: Theme) -> None:
+    """A standalone figure's title: bold, centred, wrapped in ``rect``'s width."""
+    _paint_block(painter, rect, text, theme, title=True)
+
+
+def paint_caption(painter: QPainter, rect: QRectF, text: str, theme: Theme) -> None:
+    """A standalone figure's caption ("Figure 1: …"): muted, left-aligned, wrapped in ``rect``'s width."""
+    _paint_block(painter, rect, text, theme, title=False)
+
+
+def _paint_block(painter: QPainter, rect: QRectF, text: str, theme: Theme, title: bool) -> None:
+    font, colour, flags = _text_block(theme, title)
+    painter.save()
+    painter.setFont(font)
+    painter.setPen(colour)
+    painter.drawText(rect, flags | Qt.AlignmentFlag.AlignTop, text)
+    painter.restore()
+
+
 def _begin(painter: QPainter) -> None:
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -236,22 +289,28 @@ def _fit_row(labels: list[str], width: float, theme: Theme, max_band: float) -> 
     n = len(labels)
     slot = width / max(n, 1)
     for px in range(BASE_FONT_PX, MIN_FONT_PX - 1, -1):
-        fm = QFontMetricsF(theme.font(px, bold=True))  # bold: the focused word is the widest a label gets
-        widths = [fm.horizontalAdvance(label) + 8 for label in labels]  # + its frame
-        need = max(widths[0], widths[-1]) - 2 * MARGIN  # the end labels may reach into the margin
-        for a, b in zip(widths, widths[1:]):
-            need = max(need, (a + b) / 2 + LABEL_GAP)
-        if need <= slot:
-            return _Row(labels, theme.font(px), False, 1, fm.height())
+        if _flat_slot(labels, theme, px) <= slot:
+            return _Row(labels, theme.font(px), False, 1, QFontMetricsF(theme.font(px, bold=True)).height())
     for px in range(BASE_FONT_PX, MIN_FONT_PX - 1, -1):
         fm = QFontMetricsF(theme.font(px))
         if fm.height() + 2 <= slot or px == MIN_FONT_PX:
             step = max(1, math.ceil((fm.height() + 2) / slot))
-            longest = max(fm.horizontalAdvance(label) for label in labels)
-            band = min(longest, max_band, MAX_LABEL_PX)
+            bold = QFontMetricsF(theme.font(px, bold=True))  # the focused label is bold: it must fit whole too
+            longest = max(bold.horizontalAdvance(label) for label in labels)
+            band = min(longest, max_band)
             elided = [fm.elidedText(label, Qt.TextElideMode.ElideRight, band) for label in labels]
             return _Row(elided, theme.font(px), True, step, band)
     raise AssertionError("unreachable")
+
+
+def _flat_slot(labels: list[str], theme: Theme, px: int) -> float:
+    """The width per label at which ``labels`` fit side by side at ``px`` pixels (and may reach into the margins)."""
+    fm = QFontMetricsF(theme.font(px, bold=True))  # bold: the focused word is the widest a label gets
+    widths = [fm.horizontalAdvance(label) + 8 for label in labels]  # + its frame
+    need = max(widths[0], widths[-1]) - 2 * MARGIN  # the end labels may reach into the margin
+    for a, b in zip(widths, widths[1:]):
+        need = max(need, (a + b) / 2 + LABEL_GAP)
+    return need
 
 
 def _row_indices(n: int, step: int, keep: int | None) -> list[int]:
@@ -370,6 +429,45 @@ def alignment_min_width(fig: AlignmentFigure, theme: Theme) -> float:
     return n * (QFontMetricsF(theme.font(MIN_FONT_PX)).height() + 2) + 2 * MARGIN + 1
 
 
+FIGURE_FLAT_WIDTH = 1400.0  # a standalone figure wider than this rotates its labels instead (slides are ~1280 px)
+FIGURE_MIN_WIDTH = 360.0
+
+
+def alignment_size(fig: AlignmentFigure, theme: Theme) -> tuple[int, int]:
+    """(width, height) of a standalone alignment figure (exports): every label drawn whole, none thinned out.
+
+    Labels stand side by side at the base font if that keeps the figure within ``FIGURE_FLAT_WIDTH``, else they
+    are rotated one line apart; the lines span about half the width (160 px … ``MAX_LINE_SPAN``). Mirrors the
+    layout of ``paint_alignment_base``; the export tests check the two agree.
+    """
+    if fig.empty:
+        return int(FIGURE_MIN_WIDTH), 160
+    labels = {"query": fig.query_labels, "key": fig.key_labels}
+    # A quarter more than the labels need, and 64 px at least: room to breathe, and for the end labels.
+    flat = max(len(row) * max(1.25 * _flat_slot(row, theme, BASE_FONT_PX), 64.0) for row in labels.values())
+    n = max(len(row) for row in labels.values())
+    line_h = QFontMetricsF(theme.font(BASE_FONT_PX)).height()
+    area_w = flat if flat + 2 * MARGIN <= FIGURE_FLAT_WIDTH else n * (line_h + 2)
+    texts = [(theme.font(BASE_FONT_PX + 2, bold=True), fig.title), (theme.font(BASE_FONT_PX - 2), fig.query_caption),
+             (theme.font(BASE_FONT_PX - 2), fig.key_caption)]
+    area_w = max([area_w + 1, FIGURE_MIN_WIDTH - 2 * MARGIN]
+                 + [QFontMetricsF(font).horizontalAdvance(text) + 1 for font, text in texts if text])
+    rows = {name: _fit_row(row, area_w, theme, fig.max_label_px) for name, row in labels.items()}
+    px = min(row.font.pixelSize() for row in rows.values())
+    bands = {name: row.band if row.rotated or row.font.pixelSize() == px else QFontMetricsF(theme.font(px)).height()
+             for name, row in rows.items()}
+    cap_h = QFontMetricsF(theme.font(max(MIN_FONT_PX, px - 2))).height()
+    pct_font = theme.font(max(MIN_FONT_PX, px - 3))
+    pct_h = QFontMetricsF(pct_font).height() if _percent_fits(fig, rows["key"], area_w, pct_font) else 0.0
+    title = 28.0 if fig.title else 0.0
+    span = float(np.clip(0.45 * (area_w + 2 * MARGIN), 160.0, MAX_LINE_SPAN))
+    area_h = title + 2 * cap_h + bands["query"] + bands["key"] + pct_h + 2 * _ANCHOR_GAP + span
+    rotated = max((row.band for row in rows.values() if row.rotated), default=0.0)
+    if rotated:  # _label_budget lets rotated labels take 60 % of the height (less the title and 40 px)
+        area_h = max(area_h, (2 * rotated + title + 40) / 0.6 + 1)
+    return math.ceil(area_w + 2 * MARGIN), math.ceil(area_h + MARGIN) + 1
+
+
 def paint_alignment(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: Theme,
                     hover: tuple[int | None, int | None] | None = None) -> AlignmentGeometry:
     """Two rows of tokens and one line per (query, key) pair, its width and opacity growing with the weight.
@@ -394,6 +492,7 @@ def paint_alignment_base(painter: QPainter, rect: QRectF, fig: AlignmentFigure, 
     area = rect.adjusted(MARGIN, MARGIN / 2, -MARGIN, -MARGIN / 2)
     top, bottom = area.top() + (28 if fig.title else 0), area.bottom()
     budget = _label_budget(area.height(), bool(fig.title))
+    budget = min(budget, fig.max_label_px)
     rows = {"query": _fit_row(fig.query_labels, area.width(), theme, budget),
             "key": _fit_row(fig.key_labels, area.width(), theme, budget)}
     px = min(rows["query"].font.pixelSize(), rows["key"].font.pixelSize())  # one size for both rows
@@ -492,8 +591,8 @@ def _drawn_pairs(fig: AlignmentFigure, geometry: AlignmentGeometry) -> np.ndarra
 
 
 def _batched_lines(painter: QPainter, geometry: AlignmentGeometry, q_idx: np.ndarray, k_idx: np.ndarray,
-                   weights: np.ndarray, colour: QColor, background: QColor, factor: float) -> None:
-    """Draw lines lightest first, one opaque pen per weight level."""
+                   weights: np.ndarray, colour: QColor, theme: Theme, factor: float) -> None:
+    """Draw lines lightest first, one opaque pen per weight level (translucent on a transparent background)."""
     levels = np.rint(weights[q_idx, k_idx] * _LEVELS).astype(np.intp)
     order = np.argsort(levels, kind="stable")
     q_idx, k_idx, levels = q_idx[order], k_idx[order], levels[order]
@@ -504,7 +603,13 @@ def _batched_lines(painter: QPainter, geometry: AlignmentGeometry, q_idx: np.nda
             w = levels[group[0]] / _LEVELS
             # Hairlines under 1 px are pale: unsmoothed, their steps do not show, and they draw 2.5× faster.
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, not (crowded and line_width(w) < 1.0))
-            painter.setPen(QPen(_mix(background, colour, line_opacity(w) * factor), line_width(w)))
+            opacity = line_opacity(w) * factor
+            pen = QPen(_alpha(colour, opacity) if theme.transparent else _mix(theme.background, colour, opacity),
+                       line_width(w))
+            # A two-point line has no join, so this changes no pixel: it marks the weight lines in SVG output
+            # (stroke-linejoin="round"; labels, cells and ticks keep Qt's "bevel") for the exporter to name them.
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
             painter.drawLines([QLineF(*ka[k], *qa[q]) for q, k in zip(q_idx[group], k_idx[group])])
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     geometry.pairs = np.concatenate([geometry.pairs, np.stack([q_idx, k_idx], 1)]).astype(np.intp)
@@ -519,10 +624,9 @@ def _draw_lines(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry:
     if fig.focus is not None:
         focus_row[fig.focus] = True
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    _batched_lines(painter, geometry, *np.nonzero(drawn & ~focus_row), fig.weights, theme.line, theme.background,
+    _batched_lines(painter, geometry, *np.nonzero(drawn & ~focus_row), fig.weights, theme.line, theme,
                    theme.fade if fig.focus is not None else 1.0)
-    _batched_lines(painter, geometry, *np.nonzero(drawn & focus_row), fig.weights, theme.highlight,
-                   theme.background, 1.0)
+    _batched_lines(painter, geometry, *np.nonzero(drawn & focus_row), fig.weights, theme.highlight, theme, 1.0)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(theme.muted)
     for x, y in np.concatenate([geometry.query_anchors, geometry.key_anchors]):
@@ -623,10 +727,11 @@ CELL_ASPECT = 2.0  # a fitted heatmap's cells may be up to twice as wide as tall
 def _heat_bands(fig: AlignmentFigure, theme: Theme, cell: float, colorbar: bool,
                 room: tuple[float, float] | None = None) -> _HeatBands:
     """The margins around the grid. ``room`` (width, height) of a small view caps the labels at 30 % of it."""
-    label_px = int(np.clip(round(cell * 0.8), MIN_FONT_PX, BASE_FONT_PX))
+    label_px = _heat_label_px(cell)
     fm = QFontMetricsF(theme.font(label_px, bold=True))  # bold: the focused label is the widest it gets
-    q_cap, k_cap = (MAX_LABEL_PX, MAX_LABEL_PX) if room is None else (
-        min(MAX_LABEL_PX, max(40.0, 0.3 * room[0])), min(MAX_LABEL_PX, max(40.0, 0.3 * room[1])))
+    limit = fig.max_label_px
+    q_cap, k_cap = (limit, limit) if room is None else (
+        min(limit, max(40.0, 0.3 * room[0])), min(limit, max(40.0, 0.3 * room[1])))
     q_w = min(max(fm.horizontalAdvance(t) for t in fig.query_labels), q_cap)
     k_w = min(max(fm.horizontalAdvance(t) for t in fig.key_labels), k_cap)
     caption = QFontMetricsF(theme.font(BASE_FONT_PX - 1)).height()
@@ -637,6 +742,53 @@ def _heat_bands(fig: AlignmentFigure, theme: Theme, cell: float, colorbar: bool,
         right += 16 + _COLORBAR_WIDTH + 5 + ticks + 8 + caption
     return _HeatBands(label_px, q_cap, k_cap, title, caption, MARGIN + caption + 6 + q_w + 8,
                       MARGIN / 2 + title + caption + 6 + k_w + 8, right, MARGIN)
+
+
+def _heat_label_px(cell: float) -> int:
+    return int(np.clip(round(cell * 0.8), MIN_FONT_PX, BASE_FONT_PX))
+
+
+def heatmap_label_cell(theme: Theme) -> float:
+    """The smallest square cell at which ``paint_heatmap`` draws every row and column label (none thinned out)."""
+    for cell in range(MIN_FONT_PX, 64):
+        if QFontMetricsF(theme.font(_heat_label_px(cell))).height() + 1 <= cell:  # see _draw_heat_labels' steps
+            return float(cell)
+    return 64.0
+
+
+FIGURE_GRID = 360.0  # a standalone heatmap's grid is about this wide, in cells of at most FIGURE_MAX_CELL
+FIGURE_MAX_CELL = 40.0
+
+
+def heatmap_figure_size(fig: AlignmentFigure, theme: Theme, colorbar: bool = True) -> tuple[int, int]:
+    """(width, height) of a standalone heatmap (exports): square cells, every label drawn and whole.
+
+    Paint it with ``cell_aspect=1``. The size is checked against ``paint_heatmap``'s own fitting, since the label
+    size depends on the cell size and the cell size on the labels' room.
+    """
+    if fig.empty:
+        return int(FIGURE_MIN_WIDTH), 160
+    n = max(len(fig.query_labels), len(fig.key_labels))
+    cell = float(np.clip(round(FIGURE_GRID / n), heatmap_label_cell(theme), FIGURE_MAX_CELL))
+    for _ in range(32):
+        width, height = heatmap_size(fig, cell, theme, colorbar)
+        # paint_heatmap caps a label at 30 % of its room (_heat_bands): leave room enough for the longest one.
+        q_long, k_long = _longest_labels(fig, theme, _heat_label_px(cell))
+        size = (math.ceil(max(width, q_long / 0.3, FIGURE_MIN_WIDTH)) + 1, math.ceil(max(height, k_long / 0.3)) + 1)
+        cell_w, cell_h, bands = _heat_fit(fig, size[0], size[1], theme, colorbar, 1.0)
+        q_long, k_long = _longest_labels(fig, theme, bands.label_px)
+        if (QFontMetricsF(theme.font(bands.label_px)).height() + 1 <= min(cell_w, cell_h)
+                and q_long <= bands.query_label and k_long <= bands.key_label):
+            return size
+        cell += 1.0
+    return size
+
+
+def _longest_labels(fig: AlignmentFigure, theme: Theme, px: int) -> tuple[float, float]:
+    """The widest query and key labels at ``px`` (bold, as a focused label is), up to ``fig.max_label_px``."""
+    fm = QFontMetricsF(theme.font(px, bold=True))
+    return (min(max(fm.horizontalAdvance(t) for t in fig.query_labels), fig.max_label_px),
+            min(max(fm.horizontalAdvance(t) for t in fig.key_labels), fig.max_label_px))
 
 
 def heatmap_size(fig: AlignmentFigure, cell: float, theme: Theme, colorbar: bool = True) -> tuple[float, float]:
