@@ -139,5 +139,8 @@ def resolve_model(spec: str | os.PathLike[str]) -> Path:
             if source.problem:
                 raise ModelError(source.problem)
             return source.path
+    if path.exists():
+        raise ModelError(f"{path} is not a folder; a model is a folder holding config.json, {WEIGHTS_FILE} "
+                         f"and tokenizer.json or vocab.txt")
     known = ", ".join(s.name for s in sources if s.usable) or "none"
     raise ModelError(f"no model folder or known model named {text!r}; models found on this computer: {known}")
