@@ -7,6 +7,8 @@ import os
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -22,9 +24,11 @@ from attnstudio._version import __version__
 from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
 from attnstudio.gui.autosave import Autosaver, find_orphans, read_orphan
 from attnstudio.gui.controller import Controller
+from attnstudio.gui import export_dialog
 from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
+from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
 from attnstudio.gui.trace import ComputationPanel
@@ -133,9 +137,12 @@ class MainWindow(QMainWindow):
                                         "Save the scene")
         self.action_save_as = self._action("actionSaveAs", "Save &As…", self.save_scene_as,
                                            QKeySequence.StandardKey.SaveAs, "Save the scene under a new name")
-        self.action_export_image = self._action("actionExportImage", "&Export Image…", None, "Ctrl+E",
-                                                "Export the alignment as PNG, SVG or PDF")
-        self.action_export_image.setEnabled(False)  # wired by the export feature
+        self.action_export_image = self._action("actionExportImage", "&Export Image…", self.export_image, "Ctrl+E",
+                                                "Export the alignment or the heatmap as PNG, SVG or PDF")
+        self.action_export_weights = self._action("actionExportWeights", "Export &Weights…", self.export_weights,
+                                                  None, "Save the attention weights as a CSV table or a JSON file")
+        self.action_copy_image = self._action("actionCopyImage", "Copy &Image", self.copy_image, "Ctrl+Shift+C",
+                                              "Copy the alignment (the heatmap, when it has the focus) as an image")
         self.action_quit = self._action("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.action_undo = stack.createUndoAction(self, "&Undo")
         self.action_undo.setObjectName("actionUndo")
@@ -162,6 +169,7 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.action_export_image)
+        file_menu.addAction(self.action_export_weights)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
         self.file_menu = file_menu
@@ -170,6 +178,8 @@ class MainWindow(QMainWindow):
         edit_menu.setObjectName("menuEdit")
         edit_menu.addAction(self.action_undo)
         edit_menu.addAction(self.action_redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.action_copy_image)
         edit_menu.addSeparator()
         edit_menu.addAction(self.action_reset_vectors)
         self.edit_menu = edit_menu
@@ -283,6 +293,28 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About AttnStudio",
                           f"<b>AttnStudio {__version__}</b><p>An offline lab for the attention mechanism of "
                           "transformers: move the vectors yourself and watch the spotlight follow.</p>")
+
+    # -- export (attnstudio.gui.export_dialog does the work) ------------------------------------------------
+    def export_image(self) -> None:
+        dialog = export_dialog.ExportDialog(self.canvas.figure(), self.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.show_message(f"Exported the figure to {dialog.saved_path}")
+
+    def current_view(self) -> str:
+        """The view Copy Image copies: the heatmap when it has the keyboard focus, else the alignment."""
+        focus = QApplication.focusWidget()
+        return "heatmap" if focus is not None and self.heatmap.isAncestorOf(focus) else "lines"
+
+    def copy_image(self) -> None:
+        view = self.current_view()
+        export_dialog.copy_image(self.canvas.figure(), view, Theme.from_palette(self.canvas.palette()),
+                                 max(2.0, self.devicePixelRatioF()))
+        self.show_message(f"Copied the {'heatmap' if view == 'heatmap' else 'alignment'} as an image")
+
+    def export_weights(self) -> None:
+        path = export_dialog.export_weights(self, self.controller.scene, self.settings)
+        if path:
+            self.show_message(f"Exported the weights to {path}")
 
     # -- layout -------------------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
