@@ -28,6 +28,7 @@ from attnstudio.gui import export_dialog
 from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
+from attnstudio.gui.lesson_panel import LessonPanel
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
@@ -39,7 +40,7 @@ __all__ = ["MainWindow"]
 
 SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
-LAYOUT_VERSION = 1  # bump when the dock set changes, so an old saved layout is not restored onto it
+LAYOUT_VERSION = 2  # bump when the dock set changes, so an old saved layout is not restored onto it
 
 
 class MainWindow(QMainWindow):
@@ -89,6 +90,11 @@ class MainWindow(QMainWindow):
         self.docks["inspectorDock"].raise_()
         self.tabifyDockWidget(self.docks["queryKeyDock"], self.docks["undoDock"])
         self.docks["queryKeyDock"].raise_()
+        # Lessons share the sentences' place: their steps lock the sentences, and the text needs the height.
+        self.lesson_panel = LessonPanel(self.controller, self)
+        self._dock("lessonDock", "Lessons", self.lesson_panel, left)
+        self.tabifyDockWidget(self.docks["sentenceDock"], self.docks["lessonDock"])
+        self.docks["sentenceDock"].raise_()
 
         self._build_actions()
         self._build_menus()
@@ -164,6 +170,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.lesson_panel.action_open_lesson)
         file_menu.addSeparator()
         for action in (self.action_save, self.action_save_as):
             file_menu.addAction(action)
@@ -192,6 +199,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._action("actionResetLayout", "Reset &Layout", self.reset_layout, None,
                                          "Put every panel back where it started"))
         self.view_menu = view_menu
+
+        lessons_menu = bar.addMenu("&Lessons")
+        lessons_menu.setObjectName("menuLessons")
+        self.lesson_panel.attach_menu(lessons_menu)
 
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
@@ -348,6 +359,7 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
         if not self._confirm_discard():
             event.ignore()
             return
