@@ -181,6 +181,15 @@ def test_arrow_keys_nudge_the_query_one_step_each(qtbot, space, controller):
     assert np.array_equal(head_vectors(controller.result())[0][BLACK], q0)
 
 
+def test_equal_weighting_ignores_the_query(qtbot, space, controller):
+    controller.set_settings(variant="uniform")
+    before = controller.result().weights[BLACK].copy()
+    _drag(qtbot, space, by=(-0.5, 0.8))
+    assert controller.undo_stack.undoText().startswith("Drag the query")  # q moved ...
+    assert np.array_equal(controller.result().weights[BLACK], before)  # ... and no weight did
+    assert "Equal weighting is on" in space.caption.text()
+
+
 def test_hover_text_names_score_and_weight(space, controller):
     result = controller.result()
     noir = [w.token.surface for w in result.key_words].index("noir")

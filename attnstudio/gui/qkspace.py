@@ -212,17 +212,23 @@ class QueryKeySpace(QWidget):
         self._build_items()
 
         controls = QHBoxLayout()
-        controls.addWidget(self.view_mode)
-        controls.addWidget(QLabel("x", self))
-        controls.addWidget(self.dim_x, 1)
-        controls.addWidget(QLabel("y", self))
-        controls.addWidget(self.dim_y, 1)
+        controls.addWidget(self.view_mode, 1)
         controls.addWidget(self.true_length)
         controls.addWidget(self.fit_button)
+        # The dimension pickers only mean something for plain axes: shown in that view only.
+        self.dims_row = QWidget(self)
+        dims = QHBoxLayout(self.dims_row)
+        dims.setContentsMargins(0, 0, 0, 0)
+        for text, combo in (("&x", self.dim_x), ("&y", self.dim_y)):
+            label = QLabel(text, self.dims_row)
+            label.setBuddy(combo)
+            dims.addWidget(label)
+            dims.addWidget(combo, 1)
         content = QWidget(self)
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(controls)
+        column.addWidget(self.dims_row)
         column.addWidget(self.plot, 1)
         column.addWidget(self.caption)
         column.addWidget(self.readout)
@@ -262,7 +268,7 @@ class QueryKeySpace(QWidget):
         self.query_point.sigPositionChanged.connect(self._on_query_dragged)
         self.query_point.sigPositionChangeFinished.connect(self._on_drag_finished)
         self.plot.addItem(self.query_point)
-        self.query_label = pg.TextItem(anchor=(0, 1.2))
+        self.query_label = pg.TextItem(anchor=(1.1, 1.1))  # up and left: key labels sit to the right
         self.query_label.setZValue(11)
         self.plot.addItem(self.query_label)
         self._apply_palette()
@@ -285,6 +291,7 @@ class QueryKeySpace(QWidget):
             axis = self.plot.getAxis(name)
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
+            axis.enableAutoSIPrefix(False)  # "(x0.001)" on a unitless axis reads as a different quantity
         faint = QColor(text)
         faint.setAlphaF(0.45)
         for line in self.axis_lines:
@@ -375,8 +382,7 @@ class QueryKeySpace(QWidget):
             self.dim_x.setCurrentIndex(dims[0])
             self.dim_y.setCurrentIndex(dims[1])
         by_dims = self.view_mode.currentData() == VIEW_DIMS
-        self.dim_x.setEnabled(by_dims)
-        self.dim_y.setEnabled(by_dims)
+        self.dims_row.setVisible(by_dims)
         if by_dims:
             return dims_plane(dims[0], dims[1], names)
         return best_plane(query, keys, names)
@@ -418,12 +424,21 @@ class QueryKeySpace(QWidget):
             label = pg.TextItem(color=text_colour, anchor=(-0.15, 0.5))
             self.plot.addItem(label)
             self.labels.append(label)
+        texts = [f"{w.token.surface} {weight:.0%}" if ok else f"{w.token.surface} (masked)"
+                 for w, weight, ok in zip(result.key_words, weights, allowed)]
+        # Keys drawn on the same spot ("Le" and "le" without position dimensions) share one label.
+        span = float(np.ptp(keys_2d, axis=0).max()) if len(keys_2d) > 1 else 1.0
+        spots = np.round(keys_2d / max(span, TINY) * 500).astype(np.int64)
+        first: dict[tuple[int, int], list[int]] = {}
+        for j, spot in enumerate(map(tuple, spots)):
+            first.setdefault(spot, []).append(j)
+        shown = {group[0]: group for group in first.values()}
         for j, label in enumerate(self.labels):
-            if j >= len(keys_2d):
+            if j not in shown:
                 label.setVisible(False)
                 continue
-            surface = result.key_words[j].token.surface
-            text = f"{surface} {weights[j]:.0%}" if allowed[j] else f"{surface} (masked)"
+            group = shown[j]
+            text = " · ".join(texts[i] for i in group[:3]) + (f" +{len(group) - 3}" if len(group) > 3 else "")
             if label.toPlainText() != text:
                 label.setText(text)
             label.setPos(float(keys_2d[j, 0]), float(keys_2d[j, 1]))
@@ -454,6 +469,8 @@ class QueryKeySpace(QWidget):
             text = f"Showing 2 of {n_dims} dimensions ({head.rstrip(', ')}); q·k also counts the other {n_dims - 2}."
         if self.query_scale != 1.0:
             text += f" q is drawn at {_fraction(self.query_scale)} of its length so the keys stay readable."
+        if self.controller.scene.settings.variant == "uniform":
+            text += " Equal weighting is on: moving q changes no weight — every word gets the same average."
         self.caption.setText(text)
 
     def _describe_key(self, result: SceneResult, j: int, raw: float, score: float, weight: float, ok: bool) -> str:

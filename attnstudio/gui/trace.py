@@ -421,9 +421,11 @@ class ComputationPanel(QWidget):
         """Size the columns for any number they may show; the output table never scrolls sideways."""
         fixed = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         number = fixed.horizontalAdvance("−0.0001234") + 12  # the widest format_number gives at 4 digits
-        self.table.resizeColumnToContents(0)
-        for column in range(1, TraceModel.WEIGHT_COLUMN):
+        for column in (0, 2, 3):  # the key and the two constant factors
+            self.table.resizeColumnToContents(column)
+        for column in (1, 4, 5):
             self.table.setColumnWidth(column, max(number, self.table.horizontalHeader().sectionSizeHint(column)))
+        self.table.horizontalHeader().setMinimumSectionSize(24)
         table = self.output_table
         table.resizeColumnToContents(0)
         for column in (1, 2):
