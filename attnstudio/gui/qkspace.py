@@ -406,7 +406,7 @@ class QueryKeySpace(QWidget):
                           data=np.arange(len(weights)))
         self._key_info = [self._describe_key(result, j, raw[j], scores[j], weights[j], allowed[j])
                           for j in range(len(weights))]
-        self._draw_labels(result, keys_2d, weights, allowed)
+        self._draw_labels(result, keys_2d, weights, allowed, sizes)
         self._place_query(query_2d)
         word = result.query_words[focus].token.surface
         self.query_label.setText(f"{word} (q)")
@@ -418,7 +418,8 @@ class QueryKeySpace(QWidget):
         self.readout.setText(f"“{word}” looks most at “{result.key_words[top].token.surface}” "
                              f"({weights[top]:.1%}). Hover a key for its q·k and weight.")
 
-    def _draw_labels(self, result: SceneResult, keys_2d: np.ndarray, weights: np.ndarray, allowed: np.ndarray) -> None:
+    def _draw_labels(self, result: SceneResult, keys_2d: np.ndarray, weights: np.ndarray, allowed: np.ndarray,
+                     sizes: np.ndarray) -> None:
         text_colour = self.palette().color(QPalette.ColorRole.Text)
         while len(self.labels) < len(keys_2d):
             label = pg.TextItem(color=text_colour, anchor=(-0.15, 0.5))
@@ -441,6 +442,11 @@ class QueryKeySpace(QWidget):
             text = " · ".join(texts[i] for i in group[:3]) + (f" +{len(group) - 3}" if len(group) > 3 else "")
             if label.toPlainText() != text:
                 label.setText(text)
+            # Start the text just right of the dot, however big the dot has grown (anchor is in text widths).
+            width = max(label.textItem.boundingRect().width(), 1.0)
+            anchor = (-(float(sizes[j]) / 2 + 3) / width, 0.5)
+            if tuple(label.anchor) != anchor:
+                label.setAnchor(anchor)
             label.setPos(float(keys_2d[j, 0]), float(keys_2d[j, 1]))
             label.setVisible(True)
 

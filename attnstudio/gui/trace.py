@@ -390,7 +390,7 @@ class ComputationPanel(QWidget):
         self.refresh(refit_columns="settings" in what or "sentences" in what)
 
     def _on_focus_changed(self, _focus: int) -> None:
-        self.refresh()
+        self.refresh(refit_columns=True)  # another row may have masked keys
 
     def refresh(self, refit_columns: bool = False) -> None:
         """Recompute the trace of the focused query from the controller's result."""
@@ -423,8 +423,10 @@ class ComputationPanel(QWidget):
         number = fixed.horizontalAdvance("−0.0001234") + 12  # the widest format_number gives at 4 digits
         for column in (0, 2, 3):  # the key and the two constant factors
             self.table.resizeColumnToContents(column)
+        masked = fixed.horizontalAdvance("−∞ (masked)") + 12
         for column in (1, 4, 5):
-            self.table.setColumnWidth(column, max(number, self.table.horizontalHeader().sectionSizeHint(column)))
+            wide = masked if column == 4 and self.trace is not None and not self.trace.allowed.all() else number
+            self.table.setColumnWidth(column, max(wide, self.table.horizontalHeader().sectionSizeHint(column)))
         self.table.horizontalHeader().setMinimumSectionSize(24)
         table = self.output_table
         table.resizeColumnToContents(0)
