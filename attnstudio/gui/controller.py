@@ -27,11 +27,16 @@ MERGE_WINDOW = 2.0  # seconds: a pause longer than this starts a new undo step
 
 
 class _SceneCommand(QUndoCommand):
-    """Base: remembers the controller; ``redo``/``undo`` apply a state to the scene."""
+    """Base: remembers the scene; ``redo``/``undo`` apply a state to it.
+
+    A command holds the (Qt-free) scene, not the controller: the controller owns the undo stack that owns
+    the commands, and a Python reference back would make a cycle the garbage collector may break in an
+    order Qt does not survive (a crash in ``QUndoStack::clear``).
+    """
 
     def __init__(self, controller: "Controller", text: str) -> None:
         super().__init__(text)
-        self.controller = controller
+        self._scene = controller.scene
         self.serial = controller.merge_serial
         self.stamp = time.monotonic()
         self.view_before = (controller.scene.focus, controller.scene.head)
@@ -51,7 +56,7 @@ class _SceneCommand(QUndoCommand):
 
     @property
     def scene(self) -> Scene:
-        return self.controller.scene
+        return self._scene
 
     def keep_view(self, applied: bool) -> None:
         """Put back the focus and head this command moved (a shorter sentence or fewer heads clamp them).
