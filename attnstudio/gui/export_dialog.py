@@ -11,7 +11,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,7 +36,6 @@ from attnstudio.export.render import (
     ExportError,
     ExportOptions,
     PngExporter,
-    SvgExporter,
     exporter_for,
     figure_size,
     paint_figure,
@@ -270,13 +269,13 @@ def figure_image(figure: AlignmentFigure, view: str, theme: Theme, scale: float 
 
 
 def copy_image(figure: AlignmentFigure, view: str, theme: Theme, scale: float = 2.0) -> QImage:
-    """Put the view on the clipboard, as an image and as SVG (vector editors and office suites take that)."""
+    """Put the view on the clipboard as an image.
+
+    Only an image: a ``QMimeData`` made in Python (to add the SVG) and handed to the clipboard crashes
+    PySide6 6.11 when the application exits.
+    """
     image = figure_image(figure, view, theme, scale)
-    mime = QMimeData()
-    mime.setImageData(image)
-    svg = SvgExporter(figure, ExportOptions(view=view, theme=theme, title="")).export(to_bytes=True)
-    mime.setData("image/svg+xml", QByteArray(svg))
-    QGuiApplication.clipboard().setMimeData(mime)
+    QGuiApplication.clipboard().setImage(image)
     return image
 
 
