@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFontMetricsF,
     QHelpEvent,
@@ -33,6 +33,7 @@ from attnstudio.gui.painting import (
     alignment_min_width,
     paint_alignment_base,
     paint_alignment_hover,
+    paint_message,
     paint_spotlight,
     spotlight_height,
 )
@@ -101,7 +102,12 @@ class AlignmentCanvas(QWidget):
 
     Scrolls sideways when the sentence is too long for its width; hover for exact weights; click or use the
     arrow keys to choose the focused query.
+
+    While a lesson awaits a prediction (``set_weights_hidden``) it draws the words without lines and a click on a
+    key word emits ``key_chosen`` instead of revealing anything.
     """
+
+    key_chosen = Signal(int)  # a key word clicked while the weights are hidden: the learner's guess
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,18 +130,35 @@ class AlignmentCanvas(QWidget):
         self._base_window = QRectF()  # the part of the content the cached pixmap holds
         self._hover: tuple[int | None, int | None] | None = None
         self._info = ""
+        self._weights_hidden = False
+        self._prompt = ""  # said where the lines would be while the weights are hidden
         controller.scene_changed.connect(self._on_scene_changed)
         controller.focus_changed.connect(self._on_focus_changed)
 
     # -- what is shown --------------------------------------------------------------------------------
     def figure(self) -> AlignmentFigure:
         """The current figure, with its title (the export draws it)."""
-        return alignment_figure(self.controller, title=True)
+        return self._hidden_if_asked(alignment_figure(self.controller, title=True))
 
     def _shown(self) -> AlignmentFigure:
         if self._figure is None:
-            self._figure = alignment_figure(self.controller, title=False)
+            self._figure = self._hidden_if_asked(alignment_figure(self.controller, title=False))
         return self._figure
+
+    def _hidden_if_asked(self, fig: AlignmentFigure) -> AlignmentFigure:
+        if not self._weights_hidden:
+            return fig
+        # Every pair masked: no line, no percentage; the words stay where they always are.
+        return replace(fig, weights=np.zeros_like(fig.weights), mask=np.zeros(fig.weights.shape, bool))
+
+    def set_weights_hidden(self, hidden: bool, prompt: str = "") -> None:
+        """Hide the lines (a prediction is awaited) and show ``prompt`` in their place; or show them again."""
+        if (hidden, prompt) != (self._weights_hidden, self._prompt):
+            self._weights_hidden, self._prompt = hidden, prompt
+            self._invalidate()
+
+    def weights_hidden(self) -> bool:
+        return self._weights_hidden
 
     def geometry_of_figure(self) -> AlignmentGeometry | None:
         """Where the last paint put labels and lines, in canvas coordinates before scrolling."""
@@ -252,7 +275,9 @@ class AlignmentCanvas(QWidget):
             painter.save()
             painter.translate(-self._offset(), 0)
             painter.drawPixmap(self._base_window.topLeft(), self._base)
-            if self._hover is not None:
+            if self._weights_hidden:
+                self._paint_guess(painter, geometry)
+            elif self._hover is not None:
                 paint_alignment_hover(painter, self._shown(), self._theme, geometry, self._hover)
             painter.restore()
         self._paint_info(painter, geometry)
@@ -263,6 +288,21 @@ class AlignmentCanvas(QWidget):
             painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 4, 4)
         painter.end()
 
+    def _paint_guess(self, painter: QPainter, geometry: AlignmentGeometry) -> None:
+        """While the weights are hidden: the prompt between the rows, and a frame around each key word to click."""
+        if not len(geometry.key_anchors) or not len(geometry.query_anchors):
+            return
+        top, bottom = float(geometry.key_anchors[0, 1]), float(geometry.query_anchors[0, 1])
+        paint_message(painter, QRectF(self._offset(), min(top, bottom) + 4, self.width(), abs(bottom - top) - 8),
+                      self._prompt, self._theme)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for j, box in enumerate(geometry.key_rects):
+            if box is not None:
+                hovered = self._hover == (None, j)
+                painter.setPen(QPen(self._theme.highlight if hovered else self._theme.muted, 2 if hovered else 1))
+                painter.drawRoundedRect(box.adjusted(-5, -3, 5, 3), 5, 5)
+
     def _paint_info(self, painter: QPainter, geometry: AlignmentGeometry | None) -> None:
         fig = self._shown()
         if fig.empty:
@@ -271,6 +311,8 @@ class AlignmentCanvas(QWidget):
         box = QRectF(10, self.height() - bar - self._info_height(), self.width() - 20, self._info_height())
         language = self._query_language()
         text = self._info or HINT.format(query=("an " if language[:1] in "AEIOU" else "a ") + language)
+        if self._weights_hidden and not self._info:
+            text = "The lines appear once you have made your guess"
         if geometry is not None and geometry.skipped and not self._info:
             text = f"{geometry.skipped:,} lines under {geometry.skipped_below:.1%} not drawn · " + text
         painter.setFont(self._theme.font(MIN_FONT_PX + 3, bold=bool(self._info)))
@@ -300,7 +342,11 @@ class AlignmentCanvas(QWidget):
             return
         self._hover = hover
         fig = self._shown()
-        self._info = "" if hover is None or fig.empty else weight_sentence(fig, *hover)
+        if self._weights_hidden:
+            key = hover[1] if hover is not None and hover[0] is None else None
+            self._info = "" if key is None else f"Click to guess “{fig.key_labels[key]}”"
+        else:
+            self._info = "" if hover is None or fig.empty else weight_sentence(fig, *hover)
         self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -327,6 +373,10 @@ class AlignmentCanvas(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
             hit = self._hit(event.position())
+            if self._weights_hidden and hit is not None and hit[0] is None and hit[1] is not None:
+                self.key_chosen.emit(hit[1])
+                event.accept()
+                return
             if hit is not None and hit[0] is not None:  # a query word, or a line: focus its query
                 self.controller.set_focus(hit[0])
                 event.accept()

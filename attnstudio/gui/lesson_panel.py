@@ -512,6 +512,7 @@ class LessonPanel(QWidget):
             button.setProperty("keyIndex", j)
             button.clicked.connect(self._on_guess_button)
             self.guess_layout.addWidget(button)
+            button.show()  # now, not at the next turn of the event loop
 
     def _on_guess_button(self) -> None:
         button = self.sender()
