@@ -357,3 +357,26 @@ def test_the_lock_overlay_says_why_on_hover(window, qtbot):
     assert not controls.isEnabled()
     lock = next(o for o in window.findChildren(PanelOverlay) if o.kind == "lock" and o.target is controls)
     assert lock.isVisible() and lock.childAt(QPoint(5, 5)) is None
+    # both tabbed panels are highlighted: the first named (the inspector, where the task is done) is raised
+    from PySide6.QtWidgets import QTabBar
+
+    def raised_tab() -> str:
+        bar = next(b for b in window.findChildren(QTabBar) if b.isVisible()
+                   and "Computation trace" in [b.tabText(i) for i in range(b.count())])
+        return bar.tabText(bar.currentIndex())
+
+    qtbot.waitUntil(lambda: raised_tab() == "Vector inspector")
+
+
+def test_no_stray_tab_strip_is_left_by_lessons(window, qtbot):
+    from PySide6.QtWidgets import QTabBar
+
+    def strips():
+        bars = [b for b in window.findChildren(QTabBar) if b.isVisible() and b.count()]
+        return sorted(tuple(b.tabText(i) for i in range(b.count())) for b in bars)
+
+    before = strips()
+    panel = open_from_list(window, qtbot, "equal-weighting")  # hides the inspector and query–key groups
+    qtbot.waitUntil(lambda: strips() == [("Sentences", "Lessons")])
+    panel.leave()
+    qtbot.waitUntil(lambda: strips() == before)

@@ -14,12 +14,16 @@ from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
+    QFontDatabase,
+    QFontMetricsF,
     QKeyEvent,
     QKeySequence,
     QPalette,
     QShortcut,
     QTextBlockFormat,
+    QTextCharFormat,
     QTextCursor,
+    QTextFormat,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -59,6 +63,7 @@ __all__ = ["LessonPanel", "progress_folder"]
 
 LESSON_FILTER = "AttnStudio lessons (*.toml);;All files (*)"
 TEXT_LINE_HEIGHT = 125  # percent: step text reads more easily with a little air between the lines
+MIN_FORMULA_PT = 7.5  # a formula block shrinks to fit the column's width, but not below this
 DONE_COLOURS = ("#1a7f37", "#56d364")  # light, dark palette: the "done" green
 
 
@@ -72,6 +77,62 @@ def progress_text(progress: Progress, lesson: Lesson) -> str:
     """ "3/5 steps, 2/2 tasks" (tasks only when the lesson has some)."""
     done, steps, passed, tasks = progress.counts(lesson)
     return f"{done}/{steps} steps" + (f", {passed}/{tasks} tasks" if tasks else "")
+
+
+class StepText(QTextBrowser):
+    """A step's Markdown: a little air between lines; formula blocks (indented code) shrunk to fit the column
+    on unbroken lines, so that aligned columns stay aligned (a block too wide even then wraps, never hides)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._formula_pt = 0.0
+
+    def set_markdown(self, text: str) -> None:
+        self.setMarkdown(text)
+        cursor = QTextCursor(self.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        spacing = QTextBlockFormat()
+        spacing.setLineHeight(TEXT_LINE_HEIGHT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        cursor.mergeBlockFormat(spacing)
+        self._formula_pt = 0.0
+        self.fit_formulas()
+        self.verticalScrollBar().setValue(0)
+
+    def formula_blocks(self) -> list:
+        blocks, block = [], self.document().begin()
+        while block.isValid():
+            if block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeLanguage):
+                blocks.append(block)
+            block = block.next()
+        return blocks
+
+    def fit_formulas(self) -> None:
+        blocks = self.formula_blocks()
+        if not blocks:
+            return
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        base = self.font().pointSizeF()
+        mono.setPointSizeF(base)
+        widest = max(QFontMetricsF(mono).horizontalAdvance(block.text()) for block in blocks)
+        room = self.viewport().width() - 2 * self.document().documentMargin() - 8
+        size = max(MIN_FORMULA_PT, min(base, base * room / max(widest, 1.0)))
+        if abs(size - self._formula_pt) < 0.05:
+            return
+        self._formula_pt = size
+        char = QTextCharFormat()
+        char.setFontFamilies([mono.family()])
+        char.setFontPointSize(size)
+        lines = QTextBlockFormat()
+        lines.setNonBreakableLines(widest * size / base <= room)
+        for block in blocks:
+            cursor = QTextCursor(block)  # this block only: its text for the font, the block for the wrapping
+            cursor.mergeBlockFormat(lines)
+            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(char)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self.fit_formulas()
 
 
 def _label(text: str, name: str, accessible: str, parent: QWidget, wrap: bool = True) -> QLabel:
@@ -162,7 +223,7 @@ class LessonPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
         self.step_title.setFont(font)
-        self.text = name_widget(QTextBrowser(page), "lessonText", "Step text")
+        self.text = name_widget(StepText(page), "lessonText", "Step text")
         self.text.setOpenLinks(False)  # links open in the web browser (or not at all), never inside the panel
         self.text.anchorClicked.connect(self._on_link)
         self.text.setFrameShape(QFrame.Shape.NoFrame)
@@ -435,6 +496,8 @@ class LessonPanel(QWidget):
         if "active" in what:
             self.action_leave_lesson.setEnabled(True)
             self._show_lesson_page()
+            self.controller.message.emit(f"Lesson: {session.lesson.title}. “Leave lesson” gives you your own "
+                                         "scene back.")
             self.active_changed.emit(True)
         if "step" in what:
             self._show_step()
@@ -452,7 +515,7 @@ class LessonPanel(QWidget):
         self.step_counter.setText(f"Step {session.index + 1} of {session.count}")
         self.step_title.setText(step.title)
         self.step_title.setVisible(bool(step.title))
-        self._set_markdown(step.text)
+        self.text.set_markdown(step.text)
         task = step.task
         self.task_box.setVisible(task is not None)
         if task is not None:
@@ -465,15 +528,6 @@ class LessonPanel(QWidget):
         self.stage.apply(session.panels)
         self._set_extra(lesson=session.lesson.id, step=session.index)
         self.text.setFocus()
-
-    def _set_markdown(self, text: str) -> None:
-        self.text.setMarkdown(text)
-        cursor = QTextCursor(self.text.document())
-        cursor.select(QTextCursor.SelectionType.Document)
-        spacing = QTextBlockFormat()
-        spacing.setLineHeight(TEXT_LINE_HEIGHT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
-        cursor.mergeBlockFormat(spacing)
-        self.text.verticalScrollBar().setValue(0)
 
     def _show_result(self) -> None:
         session = self.session

@@ -23,7 +23,7 @@ VEILED = ("spotlightStrip", "heatmapView", "queryKeySpace", "computationPanel", 
 # File commands that would replace or overwrite the learner's own document with the lesson's scene: paused while
 # a lesson runs (leaving gives the learner their scene back; saving the lesson's scene over it would lose it).
 PAUSED = ("actionNew", "actionOpen", "actionSave", "actionSaveAs", "menuRecent")
-LESSON_WIDTH = 0.26  # of the window: the lesson text's column, at least MIN_LESSON_WIDTH px
+LESSON_WIDTH = 0.29  # of the window: the lesson text's column, at least MIN_LESSON_WIDTH px
 MIN_LESSON_WIDTH = 300
 SIDE_WIDTH = 0.28  # of the window: the right-hand panels, so the alignment canvas keeps the middle
 STAGE_VERSION = 9  # saveState version of the layout kept while a lesson runs (never written to the settings)
@@ -126,20 +126,52 @@ def hide_stale_tab_bars(window: QMainWindow) -> int:
     """Hide the dock tab bars Qt left behind; returns how many.
 
     Qt 6.11 keeps a duplicate tab bar after ``tabifyDockWidget`` and ``restoreState``; it stays where the group
-    once was, usually covered by a dock, and shows as a stray tab strip once a lesson hides or moves that dock.
-    A live tab bar sits right under the shown dock of its group and carries that dock's title.
+    once was, usually covered by a dock, and shows as a stray tab strip once a dock is hidden or moved. A live
+    tab bar sits right under the shown dock of its group, flush with its left edge. A bar is hidden only when it is clearly stale: all
+    its docks are hidden, or another bar for one of its docks is the live one.
     """
-    docks = [d for d in window.findChildren(QDockWidget) if not d.isHidden() and not d.isFloating()]
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    shown = [d for d in docks.values() if not d.isHidden() and not d.isFloating()]
+    bars = [b for b in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+            if not b.isHidden() and b.count()]
+
+    def titles(bar: QTabBar) -> set[str]:
+        return {bar.tabText(i) for i in range(bar.count())}
+
+    def live(bar: QTabBar) -> bool:
+        return any(d.windowTitle() in titles(bar) and abs(bar.y() - d.geometry().bottom() - 1) <= 4
+                   and abs(bar.x() - d.x()) <= 4 for d in shown)
+
+    alive = [bar for bar in bars if live(bar)]
     hidden = 0
-    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-        if bar.isHidden():
+    for bar in bars:
+        if bar in alive:
             continue
-        titles = {bar.tabText(i) for i in range(bar.count())}
-        if not any(d.windowTitle() in titles and abs(bar.y() - d.geometry().bottom() - 1) <= 4
-                   and bar.x() < d.geometry().right() and bar.geometry().right() > d.x() for d in docks):
+        orphan = all(docks[t].isHidden() for t in titles(bar) if t in docks)
+        if orphan or any(titles(bar) & titles(other) for other in alive):
             bar.hide()
             hidden += 1
     return hidden
+
+
+class TabBarTidier(QObject):
+    """Hides stale dock tab bars (see ``hide_stale_tab_bars``) once the window's layout has settled."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._pending = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.window and event.type() == QEvent.Type.LayoutRequest and not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.tidy)
+        return False
+
+    def tidy(self) -> None:
+        self._pending = False
+        hide_stale_tab_bars(self.window)
 
 
 class LessonStage:
@@ -155,6 +187,7 @@ class LessonStage:
         self._overlays: list[PanelOverlay] = []
         self._veils: list[PanelOverlay] = []
         self._visible_docks: frozenset[str] | None = None  # refit the layout only when this changes
+        self.tidier = TabBarTidier(window)
 
     @property
     def active(self) -> bool:
@@ -203,10 +236,6 @@ class LessonStage:
         self.window.restoreState(self._saved_state, STAGE_VERSION)
         self._saved_state = None
         self._visible_docks = None
-        QTimer.singleShot(0, self._tidy)
-
-    def _tidy(self) -> None:
-        hide_stale_tab_bars(self.window)
 
     def _clear_overlays(self) -> None:
         for overlay in self._overlays:
@@ -231,10 +260,17 @@ class LessonStage:
             widget.setEnabled(self._enabled.get(name, True) and not locked)
             if locked and panels.is_shown(name):
                 self._overlays.append(PanelOverlay(widget, "lock", LOCKED_TIP))
-            if panels.is_highlighted(name) and panels.is_shown(name):
-                if dock is not None and not self._tabbed_with_lesson(dock):
-                    dock.raise_()
-                self._overlays.append(PanelOverlay(holder, "accent"))
+        raised: list[QDockWidget] = []
+        for name in panels.highlighted:  # in the lesson's order: of two tabbed panels the first named is raised
+            widget = self.panel(name)
+            if widget is None or not panels.is_shown(name):
+                continue
+            dock = dock_of(widget)
+            if dock is not None and not self._tabbed_with_lesson(dock) \
+                    and not set(raised) & set(self.window.tabifiedDockWidgets(dock)):
+                dock.raise_()
+                raised.append(dock)
+            self._overlays.append(PanelOverlay(dock or widget, "accent"))
         visible = frozenset(d.objectName() for d in self.window.findChildren(QDockWidget) if not d.isHidden())
         if visible != self._visible_docks:
             self._visible_docks = visible
@@ -258,7 +294,6 @@ class LessonStage:
             column = lesson.height() + sum(d.height() for d in below)
             window.resizeDocks([lesson, *below], [max(column - sum(need), column // 2), *need],
                                Qt.Orientation.Vertical)
-        QTimer.singleShot(0, self._tidy)
 
     def _tabbed_with_lesson(self, dock: QDockWidget) -> bool:
         """Raising this dock would hide the lesson text behind a tab."""
