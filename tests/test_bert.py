@@ -613,3 +613,14 @@ def test_minilm_matches_transformers(dtype, tol):
     attentions, hidden = _transformers_forward(folder, run.tokens.ids, dtype)
     assert np.abs(run.attentions - attentions).max() <= tol
     assert np.abs(run.hidden_states - hidden).max() <= 1000 * tol
+
+
+@needs_deps
+def test_natural_queries_are_the_unedited_projection(tiny):
+    from attnstudio.engine.real import load_model
+
+    model = load_model(tiny[0], dtype=np.float64)
+    run = model.forward(SENTENCE)
+    edited = model.forward_from(run, layer=1, head=0, q_override=np.full(4, 2.0), token=2)
+    np.testing.assert_allclose(model.natural_queries(edited, 1), run.layers[1].q, atol=1e-12)
+    assert not np.allclose(edited.layers[1].q, run.layers[1].q)

@@ -39,11 +39,21 @@ _ACTIVATION = {"gelu": gelu, "gelu_new": gelu_tanh, "gelu_pytorch_tanh": gelu_ta
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    """Normalise each row to mean 0 and variance 1 (biased variance, as PyTorch), then scale and shift."""
-    mean = x.mean(axis=-1, keepdims=True)  # (n, 1)
-    centred = x - mean
-    variance = np.mean(centred * centred, axis=-1, keepdims=True)  # (n, 1)
-    centred /= np.sqrt(variance + eps)
+    """Normalise each row to mean 0 and variance 1 (biased variance, as PyTorch), then scale and shift.
+
+    Two passes (mean first, then the mean square of the centred row) keep float32 accurate; the row sums
+    are matrix-vector products, which BLAS does faster than a NumPy reduction along short rows.
+    """
+    d = x.shape[-1]
+    ones = np.ones((d, 1), dtype=x.dtype)
+    mean = x @ ones  # (n, 1)
+    mean /= d
+    centred = x - mean  # (n, d)
+    spread = (centred * centred) @ ones  # (n, 1)
+    spread /= d
+    spread += eps
+    np.sqrt(spread, out=spread)  # the standard deviation
+    centred /= spread
     centred *= weight
     centred += bias
     return centred
@@ -211,21 +221,22 @@ class BertModel:
         other heads and layers in ``previous`` are kept: an edit pins a vector, so above an edited layer it
         stays what the learner typed while the other tokens' queries follow the changed hidden states.
         """
-        if self.num_layers == 0 or not 0 <= layer < self.num_layers:
-            raise ValueError(f"layer must be in 0..{self.num_layers - 1}, got {layer}")
         if len(previous.layers) != self.num_layers or previous.embeddings.dtype != self.dtype:
             raise ValueError("previous was computed by another model (or dtype); run forward() again")
+        self._check_place(layer, head, token, len(previous.tokens))
         probe = QueryEdit(layer, head, np.zeros(0), token)
         kept = tuple(e for e in previous.edits if not probe.covers(e))
         if q_override is not None:
             edit = QueryEdit(layer, head, np.array(q_override, dtype=self.dtype), token)
             self._check_edit(edit, len(previous.tokens))
             kept += (edit,)
-        else:
-            self._check_edit(QueryEdit(layer, head, np.zeros(self.d_head, self.dtype), token or 0),
-                             len(previous.tokens))
         layers = previous.layers[:layer] + self._run(previous.layers[layer].input, layer, kept)
         return BertForward(tokens=previous.tokens, embeddings=previous.embeddings, layers=layers, edits=kept)
+
+    def natural_queries(self, run: BertForward, layer: int) -> np.ndarray:
+        """(h, n, d_head): the queries layer ``layer`` would compute without the learner's edits of it."""
+        lw = self.weights.layers[layer]
+        return split_heads(run.layers[layer].input @ lw.w_q + lw.b_q, self.num_heads)
 
     # ----- helpers -----
     def _run(self, x: np.ndarray, start: int, edits: tuple[QueryEdit, ...]) -> tuple[LayerTrace, ...]:
@@ -248,13 +259,16 @@ class BertModel:
                 q[e.head, e.token] = e.query
         return q
 
+    def _check_place(self, layer: int, head: int, token: int | None, n: int) -> None:
+        if not 0 <= layer < self.num_layers:
+            raise ValueError(f"edit layer must be in 0..{self.num_layers - 1}, got {layer}")
+        if not 0 <= head < self.num_heads:
+            raise ValueError(f"edit head must be in 0..{self.num_heads - 1}, got {head}")
+        if token is not None and not 0 <= token < n:
+            raise ValueError(f"edit token must be in 0..{n - 1}, got {token}")
+
     def _check_edit(self, edit: QueryEdit, n: int) -> None:
-        if not 0 <= edit.layer < self.num_layers:
-            raise ValueError(f"edit layer must be in 0..{self.num_layers - 1}, got {edit.layer}")
-        if not 0 <= edit.head < self.num_heads:
-            raise ValueError(f"edit head must be in 0..{self.num_heads - 1}, got {edit.head}")
-        if edit.token is not None and not 0 <= edit.token < n:
-            raise ValueError(f"edit token must be in 0..{n - 1}, got {edit.token}")
+        self._check_place(edit.layer, edit.head, edit.token, n)
         shape = (self.d_head,) if edit.token is not None else (n, self.d_head)
         if np.shape(edit.query) != shape:
             raise ValueError(f"a query edit of {'one token' if edit.token is not None else 'a whole head'} "
