@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QFrame,
+    QScrollArea,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,6 +42,7 @@ __all__ = ["MainWindow"]
 
 SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
+SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock"}
 LAYOUT_VERSION = 2  # bump when the dock set changes, so an old saved layout is not restored onto it
 
 
@@ -112,7 +115,16 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setAccessibleName(title)
-        dock.setWidget(widget)
+        if name in SCROLLED_DOCKS:
+            # A panel taller than its dock scrolls instead of forcing the window past the screen (1280×800).
+            scroll = QScrollArea()
+            scroll.setObjectName(f"{name}Scroll")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -347,9 +359,11 @@ class MainWindow(QMainWindow):
         w, h = self.width(), self.height()
         self.resizeDocks([self.docks["sentenceDock"], self.docks["heatmapDock"]],
                          [int(w * 0.24), int(w * 0.27)], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["inspectorDock"]], [int(h * 0.30)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["inspectorDock"]], [int(h * 0.28)], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["sentenceDock"], self.docks["controlsDock"]],
-                         [int(h * 0.35), int(h * 0.35)], Qt.Orientation.Vertical)
+                         [int(h * 0.36), int(h * 0.34)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["heatmapDock"], self.docks["queryKeyDock"]],
+                         [int(h * 0.32), int(h * 0.38)], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
