@@ -51,6 +51,9 @@ __all__ = [
 
 DPI = 96  # one logical pixel = 1/96 inch = one CSS pixel = 0.75 pt
 MIN_SCALE, MAX_SCALE = 0.5, 4.0  # PNG device pixels per logical pixel
+# Qt's PNG "quality" is zlib effort: 70 (level 3) writes a 128-word figure ~4× faster than the default for files
+# ~10 % larger (measured: 1.5 Mpx in 0.23 s, 1.37 MB, against 0.95 s, 1.21 MB).
+PNG_QUALITY = 70
 MAX_PNG_PIXELS = 120_000_000  # ~480 MB of ARGB: beyond this, say so rather than fail to allocate
 PANEL_GAP = 24.0  # between the lines and the heatmap, side by side
 LABEL_PX = 320.0  # a file has no tooltips: labels up to ~40 letters are drawn whole (the window elides at 150)
@@ -230,7 +233,9 @@ class PngExporter(Exporter):
         if size.width() * size.height() > MAX_PNG_PIXELS:
             raise ExportError(f"a PNG of {size.width()} × {size.height()} pixels is too large; "
                               "lower the scale, or export SVG or PDF")
-        image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+        # Opaque figures need no alpha channel: a quarter less to fill and to compress.
+        image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied if self.options.transparent
+                       else QImage.Format.Format_RGB32)
         if image.isNull():
             raise ExportError(f"not enough memory for a {size.width()} × {size.height()} image; lower the scale")
         image.fill(0)
@@ -248,14 +253,14 @@ class PngExporter(Exporter):
         return image
 
     def render_bytes(self) -> bytes:
-        return _image_bytes(self.to_image(), "PNG")
+        return _image_bytes(self.to_image(), "PNG", PNG_QUALITY)
 
 
-def _image_bytes(image: QImage, fmt: str) -> bytes:
+def _image_bytes(image: QImage, fmt: str, quality: int = -1) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, fmt):
+    if not image.save(buffer, fmt, quality):
         raise ExportError(f"Qt could not encode the image as {fmt}")
     buffer.close()
     return bytes(data)
