@@ -56,6 +56,7 @@ MIN_SCALE, MAX_SCALE = 0.5, 4.0  # PNG device pixels per logical pixel
 PNG_QUALITY = 70
 MAX_PNG_PIXELS = 120_000_000  # ~480 MB of ARGB: beyond this, say so rather than fail to allocate
 PANEL_GAP = 24.0  # between the lines and the heatmap, side by side
+LINES_STRETCH = 1.25  # beside a taller heatmap, the lines panel grows at most this much (then it is centred)
 LABEL_PX = 320.0  # a file has no tooltips: labels up to ~40 letters are drawn whole (the window elides at 150)
 SIZE_STEP = 4  # pages are whole multiples of 4 px: whole points in PDF (4 px = 3 pt), no resampling seams
 LINE_CLASS = "weight-line"  # SVG: the class of the groups holding the alignment's weight lines
@@ -128,6 +129,7 @@ def figure_layout(fig: AlignmentFigure, options: ExportOptions = ExportOptions()
     lines, heat = (lines[0] + extra, lines[1]) if lines[0] else lines, heat if lines[0] else (heat[0] + extra, heat[1])
     width = lines[0] + gap + heat[0]
     panels_h = max(lines[1], heat[1])
+    lines_h = min(panels_h, LINES_STRETCH * lines[1])
     text_w = width - 2 * MARGIN
     title_h = title_height(title, text_w, theme)
     top = 1.5 * MARGIN + title_h if title_h else 0.0
@@ -136,9 +138,9 @@ def figure_layout(fig: AlignmentFigure, options: ExportOptions = ExportOptions()
     return FigureLayout(
         size=QSizeF(_round_up(width), _round_up(height)),
         title=QRectF(MARGIN, MARGIN, text_w, title_h) if title_h else QRectF(),
-        # The lines take the full height beside a taller heatmap (their span grows, up to a limit, then centres);
-        # the heatmap keeps square cells and is centred vertically.
-        lines=QRectF(0, top, lines[0], panels_h) if lines[0] else None,
+        # Beside a taller heatmap the lines grow a little (their span, up to a limit) and are centred; the heatmap
+        # keeps square cells and is centred too.
+        lines=QRectF(0, top + (panels_h - lines_h) / 2, lines[0], lines_h) if lines[0] else None,
         heatmap=QRectF(lines[0] + gap, top + (panels_h - heat[1]) / 2, heat[0], heat[1]) if heat[0] else None,
         caption=QRectF(MARGIN, top + panels_h + MARGIN / 2, text_w, caption_h) if caption_h else QRectF(),
     )
