@@ -32,11 +32,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if target.exists():
-            try:
-                os.chmod(tmp_name, target.stat().st_mode & 0o777)
-            except OSError:
-                pass
+        try:  # mkstemp makes the file private (0600); give it what a plain open() would have given
+            mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+            os.chmod(tmp_name, mode)
+        except OSError:
+            pass
         os.replace(tmp_name, target)
         tmp_name = None
     except OSError as exc:
@@ -48,6 +48,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
                 os.unlink(tmp_name)
             except OSError:
                 pass
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

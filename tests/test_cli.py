@@ -105,3 +105,11 @@ def test_version():
     from attnstudio import __version__
 
     assert proc.returncode == 0 and proc.stdout.strip() == f"AttnStudio {__version__}"
+
+
+def test_new_files_get_ordinary_permissions(tmp_path):
+    out = tmp_path / "w.json"
+    assert main(["export", *SEED, "-o", str(out)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
