@@ -31,6 +31,7 @@ from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
 from attnstudio.gui.lesson_panel import LessonPanel
+from attnstudio.gui.model_panel import ModelPanel
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
@@ -42,8 +43,8 @@ __all__ = ["MainWindow"]
 
 SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
-SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock"}
-LAYOUT_VERSION = 2  # bump when the dock set changes, so an old saved layout is not restored onto it
+SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock", "modelDock"}
+LAYOUT_VERSION = 3  # bump when the dock set changes, so an old saved layout is not restored onto it
 
 
 class MainWindow(QMainWindow):
@@ -98,6 +99,10 @@ class MainWindow(QMainWindow):
         self._dock("lessonDock", "Lessons", self.lesson_panel, left)
         self.tabifyDockWidget(self.docks["sentenceDock"], self.docks["lessonDock"])
         self.docks["sentenceDock"].raise_()
+        # A real model's workspace is wide: hidden at first, it floats out large when opened (File → Open Model…).
+        self.model_panel = ModelPanel(self)
+        self.model_panel.message.connect(self.show_message)
+        self._dock("modelDock", "Model", self.model_panel, right).hide()
 
         self._build_actions()
         self._build_menus()
@@ -161,6 +166,8 @@ class MainWindow(QMainWindow):
                                                   None, "Save the attention weights as a CSV table or a JSON file")
         self.action_copy_image = self._action("actionCopyImage", "Copy &Image", self.copy_image, "Ctrl+Shift+C",
                                               "Copy the alignment (the heatmap, when it has the focus) as an image")
+        self.action_open_model = self._action("actionOpenModel", "Open &Model…", self.open_model, None,
+                                              "Open a real BERT model (offline) and look at its heads")
         self.action_quit = self._action("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.action_undo = stack.createUndoAction(self, "&Undo")
         self.action_undo.setObjectName("actionUndo")
@@ -183,6 +190,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addAction(self.lesson_panel.action_open_lesson)
+        file_menu.addAction(self.action_open_model)
         file_menu.addSeparator()
         for action in (self.action_save, self.action_save_as):
             file_menu.addAction(action)
@@ -339,6 +347,19 @@ class MainWindow(QMainWindow):
         if path:
             self.show_message(f"Exported the weights to {path}")
 
+    def open_model(self) -> None:
+        """Show the Model workspace, floating and large when its dock is too narrow; ask for a folder if none is found."""
+        dock = self.docks["modelDock"]
+        dock.show()
+        dock.raise_()
+        if dock.width() < 900 and not dock.isFloating():
+            dock.setFloating(True)
+            dock.resize(1200, 760)
+        if self.model_panel.picker.count() <= 1 and self.model_panel.open_button.isEnabled():
+            self.model_panel.open_folder_dialog()
+        else:
+            self.model_panel.picker.setFocus()
+
     # -- layout -------------------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -358,7 +379,7 @@ class MainWindow(QMainWindow):
             return
         w, h = self.width(), self.height()
         self.resizeDocks([self.docks["sentenceDock"], self.docks["heatmapDock"]],
-                         [int(w * 0.24), int(w * 0.27)], Qt.Orientation.Horizontal)
+                         [int(w * 0.25), int(w * 0.30)], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspectorDock"]], [int(h * 0.28)], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["sentenceDock"], self.docks["controlsDock"]],
                          [int(h * 0.36), int(h * 0.34)], Qt.Orientation.Vertical)
@@ -373,6 +394,7 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.model_panel.shutdown()
         self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
         if not self._confirm_discard():
             event.ignore()

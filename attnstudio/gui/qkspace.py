@@ -187,11 +187,13 @@ class QueryKeySpace(QWidget):
         self.view_mode = name_widget(QComboBox(self), "qkView", "Plane shown",
                                      "Best plane: through the query and the keys' main spread; the query lies in "
                                      "it, so the dot products you see are the true ones. Two dimensions: plain axes.")
+        self.view_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.view_mode.setMinimumContentsLength(10)  # elide rather than force the dock wider than 1280×800 allows
         self.view_mode.addItem("Best 2-D plane (exact q·k)", VIEW_BEST)
         self.view_mode.addItem("Two dimensions", VIEW_DIMS)
         self.dim_x = name_widget(QComboBox(self), "qkDimX", "Horizontal dimension", "Dimension on the horizontal axis")
         self.dim_y = name_widget(QComboBox(self), "qkDimY", "Vertical dimension", "Dimension on the vertical axis")
-        self.true_length = name_widget(QCheckBox("q at true length", self), "qkTrueLength", "Query at true length",
+        self.true_length = name_widget(QCheckBox("true length", self), "qkTrueLength", "Query at true length",
                                        "Draw the query at its real length (the keys may then huddle near the origin).")
         self.fit_button = name_widget(QPushButton("Fit", self), "qkFit", "Fit the view",
                                       "Zoom so the query, the keys and the origin are all visible")
