@@ -238,3 +238,21 @@ def test_cli_model_export_draws_a_png_and_reports_bad_heads(tiny_folder, tmp_pat
     assert main(["export", "--model", str(tiny_folder), "--layer", "0", "--head", "9", "-o",
                  str(tmp_path / "y.json")]) == 2
     assert "head 9" in capsys.readouterr().err
+
+
+def test_main_window_has_the_model_dock_and_open_model_action(window):
+    from PySide6.QtGui import QAction
+
+    assert window.docks["modelDock"].widget().widget() is window.model_panel  # in a scroll area
+    action = window.findChild(QAction, "actionOpenModel")
+    assert action is not None and action in window.file_menu.actions()
+    assert window.model_panel.objectName() == "modelPanel"
+
+
+def test_open_model_shows_the_workspace_large(window, qtbot):
+    dock = window.docks["modelDock"]
+    assert not dock.isVisible()  # the toy lab's layout is untouched until a model is wanted
+    window.model_panel.picker.addItem("a model found", None)  # so no folder dialog opens
+    window.action_open_model.trigger()
+    qtbot.waitUntil(dock.isVisible)
+    assert dock.isFloating() and dock.width() >= 900
