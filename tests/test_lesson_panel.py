@@ -74,7 +74,7 @@ def test_panel_has_names_a_dock_and_menu_entries(window):
     lessons_menu = window.findChild(QWidget, "menuLessons")
     panel.fill_menu(lessons_menu)
     titles = [a.text() for a in lessons_menu.actions()]
-    assert titles[: len(SHIPPED)] == [lesson.title for lesson in shipped_lessons()]
+    assert titles[: len(SHIPPED)] == [f"&{i + 1} {lesson.title}" for i, lesson in enumerate(shipped_lessons())]
     for name in ("lessonList", "lessonText", "lessonBack", "lessonNext", "lessonShowMe", "lessonHintButton",
                  "lessonResetStep", "lessonLeave", "lessonStepCounter", "lessonTaskStatus"):
         assert panel.findChild(QWidget, name).accessibleName(), name
@@ -231,6 +231,12 @@ def test_keyboard_moves_between_steps(window, qtbot):
     assert panel.session.index == 1
     qtbot.keyClick(text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert panel.session.index == 2, "Ctrl+Enter goes on after a step without a task"
+    press(qtbot, panel, "lessonShowMe")
+    canvas = window.canvas  # Ctrl+Enter works from anywhere in the window, not only the panel
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus)
+    qtbot.keyClick(canvas, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+    assert panel.session.index == 3
 
 
 def test_progress_and_position_survive_a_restart(window, qtbot):

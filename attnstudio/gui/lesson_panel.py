@@ -302,18 +302,25 @@ class LessonPanel(QWidget):
         self.action_leave_lesson.setEnabled(False)
 
     def _build_shortcuts(self) -> None:
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for keys, slot in (("Alt+Left", self.back), ("Alt+Right", self.next),
-                           ("Ctrl+Return", self.check_or_next), ("Ctrl+Enter", self.check_or_next)):
-            shortcut = QShortcut(QKeySequence(keys), self, context=context)
+        for keys, slot in (("Alt+Left", self.back), ("Alt+Right", self.next)):  # while the panel has focus
+            shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
+        # Ctrl+Enter works from anywhere in the window during a lesson: the learner's hands are on the task.
+        self.check_shortcuts = []
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self.host, context=Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(self.check_or_next)
+            shortcut.setEnabled(False)
+            self.check_shortcuts.append(shortcut)
 
     def fill_menu(self, menu: QMenu) -> None:
         """The Lessons menu: every lesson (✓ when finished), then open a file, then leave."""
         menu.clear()
+        running = self.session.lesson.id if self.active else None
         for row, lesson in enumerate(self.lessons()):
-            mark = "✓ " if self.progress.is_finished(lesson) else ""
-            action = menu.addAction(f"{mark}{lesson.title}")
+            mark = " ◂ open" if lesson.id == running else " ✓" if self.progress.is_finished(lesson) else ""
+            number = f"&{row + 1} " if row < 9 else ""
+            action = menu.addAction(f"{number}{lesson.title}{mark}")
             action.setData(row)
             action.setStatusTip(lesson.summary)
             action.triggered.connect(self._on_menu_lesson)
@@ -436,7 +443,7 @@ class LessonPanel(QWidget):
 
     def start_lesson(self, lesson: Lesson, step: int | None = None) -> bool:
         """Open ``lesson`` where the learner left it (or at ``step``), leaving any other lesson first."""
-        if self.active and self.session.lesson is lesson and step is None:
+        if self.active and self.session.lesson.id == lesson.id and step is None:
             self._show_lesson_page()
             return True
         self.leave()
@@ -470,6 +477,8 @@ class LessonPanel(QWidget):
             self.host.setWindowModified(True)
         self._set_extra(lesson=None, step=None)
         self.action_leave_lesson.setEnabled(False)
+        for shortcut in self.check_shortcuts:
+            shortcut.setEnabled(False)
         self.show_list()
         self.active_changed.emit(False)
 
@@ -495,6 +504,8 @@ class LessonPanel(QWidget):
             return
         if "active" in what:
             self.action_leave_lesson.setEnabled(True)
+            for shortcut in self.check_shortcuts:
+                shortcut.setEnabled(True)
             self._show_lesson_page()
             self.controller.message.emit(f"Lesson: {session.lesson.title}. “Leave lesson” gives you your own "
                                          "scene back.")
