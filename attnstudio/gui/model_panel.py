@@ -228,10 +228,12 @@ class ModelPanel(QWidget):
 
         self.qkv_table = name_widget(QTableWidget(3, 0), "modelQkvTable", "q, k and v of the focused token")
         self.qkv_table.setVerticalHeaderLabels(["q", "k", "v"])
-        self.qkv_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.qkv_table.horizontalHeader().setMinimumSectionSize(38)
+        self.qkv_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.qkv_table.horizontalHeader().setMinimumSectionSize(30)
         self.qkv_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.qkv_table.setMaximumHeight(110)
+        self.qkv_table.verticalHeader().setDefaultSectionSize(22)
+        self.qkv_table.horizontalHeader().setDefaultSectionSize(48)
+        self.qkv_table.setFixedHeight(3 * 22 + 24 + self.qkv_table.horizontalScrollBar().sizeHint().height() + 4)
         self.plane = QueryKeyPlane()
         self.plane.drag_started.connect(self._plane_drag_started)
         self.plane.query_moved.connect(self._plane_query_moved)
@@ -267,9 +269,10 @@ class ModelPanel(QWidget):
         split.addWidget(self.grid)
         split.addWidget(self.views)
         split.addWidget(side)
-        split.setStretchFactor(0, 2)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 3)
+        split.setSizes([400, 480, 380])
         split.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
@@ -356,10 +359,22 @@ class ModelPanel(QWidget):
             self.layer_selector.setValue(self.layer)
             self.head_selector.setValue(self.head)
         self._set_enabled(True)
+        self._show_in_picker(model)
         self._say(f"{model.name}: {model.num_layers} layers × {model.num_heads} heads, d_model {model.d_model}, "
                   f"d_head {model.d_head}.")
         self.set_sentence(self.sentence.text())
         self.model_loaded.emit(model)
+
+    def _show_in_picker(self, model: BertModel) -> None:
+        """Select the loaded model in the picker, adding its folder when it was opened from one."""
+        with signals_blocked(self.picker):
+            for index in range(1, self.picker.count()):
+                source = self.picker.itemData(index)
+                if isinstance(source, ModelSource) and source.path == model.path:
+                    self.picker.setCurrentIndex(index)
+                    return
+            self.picker.addItem(f"{model.name} (folder)", ModelSource(model.name, model.path, "folder"))
+            self.picker.setCurrentIndex(self.picker.count() - 1)
 
     def shutdown(self) -> None:
         """Stop a load in progress and wait for it (the window calls this when it closes)."""

@@ -177,7 +177,7 @@ class QueryKeyPlane(QWidget):
             return np.zeros(2), 1.0
         lo, hi = points.min(axis=0), points.max(axis=0)
         span = np.maximum(hi - lo, 1e-9)
-        scale = min((self.width() - 60) / span[0], (self.height() - 40) / span[1]) / 1.15
+        scale = min((self.width() - 150) / span[0], (self.height() - 50) / span[1])  # room for labels
         return (lo + hi) / 2, max(scale, 1e-6)
 
     def to_screen(self, point: np.ndarray) -> QPointF:
