@@ -98,6 +98,15 @@ def test_clicking_a_query_word_focuses_it(qtbot, canvas, controller):
     qtbot.waitUntil(lambda: canvas.figure().focus == 2)
 
 
+def test_in_self_attention_a_key_word_can_be_clicked_too(qtbot, canvas, controller):
+    controller.set_settings(mode="self")
+    canvas.repaint()
+    box = canvas.geometry_of_figure().key_rects[4]  # "sur", in the row of keys
+    with qtbot.waitSignal(controller.focus_changed):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert controller.scene.focus == 4
+
+
 def test_arrow_keys_move_the_focus(qtbot, canvas, controller):
     canvas.setFocus()
     qtbot.waitUntil(canvas.hasFocus)

@@ -196,8 +196,11 @@ class AlignmentCanvas(QWidget):
 
     def _plot_rect(self) -> QRectF:
         """The figure's rectangle in content coordinates (before the scroll offset)."""
-        bar = self.scrollbar.height() if self.scrollbar.isVisible() else 0
+        bar = self.scrollbar.height() if self._scrolling() else 0
         return QRectF(0, 0, self._content_width(), self.height() - self._info_height() - bar)
+
+    def _scrolling(self) -> bool:
+        return not self.scrollbar.isHidden()  # isVisible() would be False until the window is shown
 
     def _update_scrollbar(self) -> None:
         overflow = int(np.ceil(self._content_width() - self.width()))
@@ -218,7 +221,7 @@ class AlignmentCanvas(QWidget):
         self.update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        if not self.scrollbar.isVisible():
+        if not self._scrolling():
             return super().wheelEvent(event)
         delta = event.angleDelta()
         step = delta.x() or delta.y()
@@ -226,7 +229,7 @@ class AlignmentCanvas(QWidget):
         event.accept()
 
     def _ensure_focus_visible(self) -> None:
-        if not self.scrollbar.isVisible():
+        if not self._scrolling():
             return
         geometry = self._layout()
         if geometry is None or not len(geometry.query_anchors):
@@ -241,7 +244,7 @@ class AlignmentCanvas(QWidget):
 
     # -- painting -------------------------------------------------------------------------------------
     def _offset(self) -> int:
-        return self.scrollbar.value() if self.scrollbar.isVisible() else 0
+        return self.scrollbar.value() if self._scrolling() else 0
 
     def _layout(self) -> AlignmentGeometry | None:
         """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry.
@@ -307,7 +310,7 @@ class AlignmentCanvas(QWidget):
         fig = self._shown()
         if fig.empty:
             return
-        bar = self.scrollbar.height() if self.scrollbar.isVisible() else 0
+        bar = self.scrollbar.height() if self._scrolling() else 0
         box = QRectF(10, self.height() - bar - self._info_height(), self.width() - 20, self._info_height())
         language = self._query_language()
         text = self._info or HINT.format(query=("an " if language[:1] in "AEIOU" else "a ") + language)
@@ -377,6 +380,8 @@ class AlignmentCanvas(QWidget):
                 self.key_chosen.emit(hit[1])
                 event.accept()
                 return
+            if hit is not None and hit[0] is None and self.controller.scene.settings.mode == "self":
+                hit = (hit[1], None)  # self-attention: a key word is also a query word of the same sentence
             if hit is not None and hit[0] is not None:  # a query word, or a line: focus its query
                 self.controller.set_focus(hit[0])
                 event.accept()

@@ -28,8 +28,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 
 __all__ = [
     "EMPTY_MESSAGE", "AlignmentFigure", "AlignmentGeometry", "HeatmapGeometry", "Theme", "alignment_min_width",
-    "heatmap_fit_cell", "heatmap_image", "heatmap_size", "line_opacity", "line_width", "paint_alignment", "paint_heatmap",
-    "paint_alignment_base", "paint_alignment_hover", "paint_message", "paint_spotlight", "spotlight_height", "viridis",
+    "contrast_text", "heatmap_fit_cell", "heatmap_image", "heatmap_size", "line_opacity", "line_width",
+    "paint_alignment", "paint_alignment_base", "paint_alignment_hover", "paint_heatmap", "paint_message",
+    "paint_spotlight", "spotlight_height", "viridis",
     # standalone figures (exports)
     "alignment_size", "caption_height", "heatmap_figure_size", "heatmap_label_cell", "paint_caption", "paint_title",
     "title_font", "title_height",
@@ -42,6 +43,7 @@ MIN_FONT_PX = 8  # below this a label is a smudge: rotate, thin out or scroll in
 LABEL_GAP = 6.0  # free space between two horizontal labels
 MARGIN = 10.0
 MAX_LABEL_PX = 150.0  # longer rotated labels are elided ("anticonstitutionnel…"); tooltips give them whole
+
 
 def line_width(w: np.ndarray | float) -> np.ndarray | float:
     """Pen width in logical pixels of the alignment line of weight ``w``."""
@@ -405,11 +407,12 @@ class AlignmentGeometry:
         return float(self.widths[hit[-1]]) if len(hit) else None
 
 
-# Speed: a translucent antialiased line costs ~25 µs per 500 px, and a batch of translucent lines is stroked as
-# one path (seconds for thousands). So lines are drawn opaque, pre-blended with the background, in batches per
-# weight level; and above SKIP_FROM_PAIRS pairs only lines of at least SKIP_WEIGHT are drawn, at most MAX_LINES
-# of them, the strongest. Such a faint line is 0.53 px wide at 8.5 % opacity, lost among thousands; the canvas
-# says how many it left out.
+# Speed (measured on the raster engine): a batch of *translucent* lines is stroked as one path — seconds for a
+# few thousand — so lines are drawn opaque, pre-blended with the background, one batch per weight level; an
+# antialiased 500 px line then costs ~25 µs, an unsmoothed hairline ~10 µs. Above SKIP_FROM_PAIRS pairs only
+# lines of at least SKIP_WEIGHT are drawn, at most MAX_LINES of them, the strongest (the focused query keeps all
+# its lines). A skipped line would be 0.53 px wide at 8.5 % opacity, lost among thousands; the canvas says how
+# many it left out. 128 × 128 paints in ~60 ms, 512 × 512 in ~250 ms.
 SKIP_WEIGHT = 0.005
 SKIP_FROM_PAIRS = 64 * 64
 MAX_LINES = 3000
