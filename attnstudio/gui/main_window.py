@@ -43,6 +43,7 @@ __all__ = ["MainWindow"]
 
 SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
+ON_DEMAND_DOCKS = {"modelDock"}
 SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock", "modelDock"}
 LAYOUT_VERSION = 3  # bump when the dock set changes, so an old saved layout is not restored onto it
 
@@ -388,8 +389,9 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in self.docks.values():
-            dock.show()
+        for name, dock in self.docks.items():
+            if name not in ON_DEMAND_DOCKS:  # the model workspace opens from File → Open Model…, floating
+                dock.show()
         self.settings.remove("window/state")
         self._size_docks()
 
