@@ -115,6 +115,8 @@ def test_every_shipped_lesson_walks_through_with_show_me(window, qtbot, lesson_i
     assert panel.progress.is_finished(lesson)
     lessons = panel.findChild(QListWidget, "lessonList")
     assert lessons.item(SHIPPED.index(lesson_id)).text().startswith("✓ ")
+    following = min(SHIPPED.index(lesson_id) + 1, len(SHIPPED) - 1)
+    assert lessons.currentRow() == following, "the next lesson is ready to start"
     assert window.controller.scene.to_dict() == learner_scene
 
 
@@ -386,3 +388,18 @@ def test_no_stray_tab_strip_is_left_by_lessons(window, qtbot):
     qtbot.waitUntil(lambda: strips() == [("Sentences", "Lessons")])
     panel.leave()
     qtbot.waitUntil(lambda: strips() == before)
+
+
+def test_a_finished_lesson_opens_again_at_its_first_step(window, qtbot):
+    panel = open_from_list(window, qtbot, "equal-weighting")
+    press(qtbot, panel, "lessonNext")
+    press(qtbot, panel, "lessonNext")
+    press(qtbot, panel, "lessonShowMe")
+    press(qtbot, panel, "lessonNext")
+    press(qtbot, panel, "lessonNext")  # "Finish"
+    assert not panel.active
+    lessons = panel.findChild(QListWidget, "lessonList")
+    lessons.setCurrentRow(0)
+    assert panel.findChild(QPushButton, "lessonStart").text().replace("&", "") == "Open again"
+    panel = open_from_list(window, qtbot, "equal-weighting")
+    assert panel.session.index == 0

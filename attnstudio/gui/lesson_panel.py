@@ -394,7 +394,9 @@ class LessonPanel(QWidget):
         entry = self.progress.lesson(lesson.id)
         self.lesson_summary.setText(lesson.summary)
         running = self.session is not None and self.session.active and self.session.lesson.id == lesson.id
-        self.start_button.setText("&Return" if running else "&Continue" if entry.current or entry.done else "&Start")
+        finished = self.progress.is_finished(lesson)
+        self.start_button.setText("&Return" if running else "&Open again" if finished
+                                  else "&Continue" if entry.current or entry.done else "&Start")
         self.start_button.setEnabled(True)
         self.start_over_button.setEnabled(bool(entry.current or entry.done))
 
@@ -404,7 +406,9 @@ class LessonPanel(QWidget):
     def _start_selected(self) -> None:
         lesson = self._selected()
         if lesson is not None:
-            self.start_lesson(lesson)
+            running = self.active and self.session.lesson.id == lesson.id
+            # a finished lesson opens at its first step (its ✓ stays); any other where it was left
+            self.start_lesson(lesson, 0 if self.progress.is_finished(lesson) and not running else None)
 
     def _start_over_selected(self) -> None:
         lesson = self._selected()
@@ -414,8 +418,12 @@ class LessonPanel(QWidget):
             self.progress.reset(lesson.id)
             self.start_lesson(lesson, step=0)
 
-    def show_list(self) -> None:
+    def show_list(self, select: str | None = None) -> None:
+        """The list of lessons; ``select`` a lesson by id (the list keeps its row otherwise)."""
         self._fill_list()
+        ids = [lesson.id for lesson in self.lessons()]
+        if select in ids:
+            self.lesson_list.setCurrentRow(ids.index(select))
         self.pages.setCurrentIndex(0)
         self.lesson_list.setFocus()
 
@@ -623,9 +631,12 @@ class LessonPanel(QWidget):
         if not self.active:
             return
         if not self.session.next():  # the last step: the lesson is finished
-            title = self.session.lesson.title
+            lesson = self.session.lesson
             self.leave()
-            self.controller.message.emit(f"Lesson finished: {title}")
+            ids = [known.id for known in self.lessons()]
+            following = ids[ids.index(lesson.id) + 1:] if lesson.id in ids else []
+            self.show_list(select=following[0] if following else lesson.id)  # what comes next, ready to start
+            self.controller.message.emit(f"Lesson finished: {lesson.title}")
 
     def check_or_next(self) -> None:
         """Ctrl+Enter: move on when the task is met (or there is none); otherwise say what is still missing."""
