@@ -11,40 +11,25 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
-from PySide6.QtGui import (
-    QAction,
-    QDesktopServices,
-    QFontDatabase,
-    QFontMetricsF,
-    QKeyEvent,
-    QKeySequence,
-    QPalette,
-    QShortcut,
-    QTextBlockFormat,
-    QTextCharFormat,
-    QTextCursor,
-    QTextFormat,
-)
+from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
     QStackedWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from attnstudio.gui.alignment import LANGUAGE_NAMES
 from attnstudio.gui.controller import Controller
-from attnstudio.gui.lesson_stage import LessonStage
+from attnstudio.gui.lesson_stage import LessonStage, dock_of
+from attnstudio.gui.lesson_widgets import LessonList, StepText, make_button, make_label
 from attnstudio.gui.widgets import FlowLayout, name_widget
 from attnstudio.lessons import (
     Lesson,
@@ -62,8 +47,6 @@ from attnstudio.scene import SceneError
 __all__ = ["LessonPanel", "progress_folder"]
 
 LESSON_FILTER = "AttnStudio lessons (*.toml);;All files (*)"
-TEXT_LINE_HEIGHT = 125  # percent: step text reads more easily with a little air between the lines
-MIN_FORMULA_PT = 7.5  # a formula block shrinks to fit the column's width, but not below this
 DONE_COLOURS = ("#1a7f37", "#56d364")  # light, dark palette: the "done" green
 
 
@@ -71,81 +54,6 @@ def progress_folder() -> str:
     """Where the learner's lesson progress is kept (the standard per-user application data folder)."""
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return os.path.join(base, "lessons-progress")
-
-
-def progress_text(progress: Progress, lesson: Lesson) -> str:
-    """ "3/5 steps, 2/2 tasks" (tasks only when the lesson has some)."""
-    done, steps, passed, tasks = progress.counts(lesson)
-    return f"{done}/{steps} steps" + (f", {passed}/{tasks} tasks" if tasks else "")
-
-
-class StepText(QTextBrowser):
-    """A step's Markdown: a little air between lines; formula blocks (indented code) shrunk to fit the column
-    on unbroken lines, so that aligned columns stay aligned (a block too wide even then wraps, never hides)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._formula_pt = 0.0
-
-    def set_markdown(self, text: str) -> None:
-        self.setMarkdown(text)
-        cursor = QTextCursor(self.document())
-        cursor.select(QTextCursor.SelectionType.Document)
-        spacing = QTextBlockFormat()
-        spacing.setLineHeight(TEXT_LINE_HEIGHT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
-        cursor.mergeBlockFormat(spacing)
-        self._formula_pt = 0.0
-        self.fit_formulas()
-        self.verticalScrollBar().setValue(0)
-
-    def formula_blocks(self) -> list:
-        blocks, block = [], self.document().begin()
-        while block.isValid():
-            if block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeLanguage):
-                blocks.append(block)
-            block = block.next()
-        return blocks
-
-    def fit_formulas(self) -> None:
-        blocks = self.formula_blocks()
-        if not blocks:
-            return
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        base = self.font().pointSizeF()
-        mono.setPointSizeF(base)
-        widest = max(QFontMetricsF(mono).horizontalAdvance(block.text()) for block in blocks)
-        room = self.viewport().width() - 2 * self.document().documentMargin() - 8
-        size = max(MIN_FORMULA_PT, min(base, base * room / max(widest, 1.0)))
-        if abs(size - self._formula_pt) < 0.05:
-            return
-        self._formula_pt = size
-        char = QTextCharFormat()
-        char.setFontFamilies([mono.family()])
-        char.setFontPointSize(size)
-        lines = QTextBlockFormat()
-        lines.setNonBreakableLines(widest * size / base <= room)
-        for block in blocks:
-            cursor = QTextCursor(block)  # this block only: its text for the font, the block for the wrapping
-            cursor.mergeBlockFormat(lines)
-            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(char)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        super().resizeEvent(event)
-        self.fit_formulas()
-
-
-def _label(text: str, name: str, accessible: str, parent: QWidget, wrap: bool = True) -> QLabel:
-    label = name_widget(QLabel(text, parent), name, accessible)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
-def _button(text: str, name: str, tip: str, parent: QWidget, slot) -> QPushButton:
-    button = name_widget(QPushButton(text, parent), name, text.replace("&", "").strip(" ◂▸"), tip)
-    button.clicked.connect(slot)
-    return button
 
 
 class LessonPanel(QWidget):
@@ -168,7 +76,11 @@ class LessonPanel(QWidget):
         self._learner_modified = False
         self._canvas = None
         self.pages = QStackedWidget(self)
-        self.pages.addWidget(self._build_list_page())
+        self.list_page = LessonList(self)
+        self.list_page.start_requested.connect(self._on_start_requested)
+        self.list_page.start_over_requested.connect(self.start_over)
+        self.list_page.open_file_requested.connect(self.open_lesson_dialog)
+        self.pages.addWidget(self.list_page)
         self.pages.addWidget(self._build_lesson_page())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -180,45 +92,14 @@ class LessonPanel(QWidget):
             controller.message.emit(f"Lesson progress: {self.progress.load_problem}")
 
     # -- construction -----------------------------------------------------------------------------------
-    def _build_list_page(self) -> QWidget:
-        page = QWidget(self)
-        intro = _label("Short guided walks through attention, on the sentence pair you know. "
-                       "Your progress is kept.", "lessonIntro", "About the lessons", page)
-        self.lesson_list = name_widget(QListWidget(page), "lessonList", "Lessons",
-                                       "Double-click or press Enter to open a lesson")
-        self.lesson_list.setWordWrap(True)
-        self.lesson_list.setUniformItemSizes(False)
-        self.lesson_list.setSpacing(2)
-        self.lesson_list.currentRowChanged.connect(self._on_lesson_selected)
-        self.lesson_list.itemActivated.connect(self._on_item_activated)
-        self.lesson_summary = _label("", "lessonSummary", "What the lesson is about", page)
-        self.start_button = _button("&Start", "lessonStart", "Open the selected lesson where you left it", page,
-                                    self._start_selected)
-        self.start_over_button = _button("Start &over", "lessonStartOver", "Forget your progress in this lesson "
-                                         "and open its first step", page, self._start_over_selected)
-        self.open_file_button = _button("Open lesson &file…", "lessonOpenFile", "Open a lesson file (*.toml) "
-                                        "from anywhere", page, self.open_lesson_dialog)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.start_over_button)
-        buttons.addStretch(1)
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(intro)
-        column.addWidget(self.lesson_list, 1)
-        column.addWidget(self.lesson_summary)
-        column.addLayout(buttons)
-        column.addWidget(self.open_file_button, 0, Qt.AlignmentFlag.AlignLeft)
-        return page
-
     def _build_lesson_page(self) -> QWidget:
         page = QWidget(self)
-        self.list_button = _button("◂ All lessons", "lessonShowList", "The list of lessons (this lesson stays "
-                                   "open until you leave it)", page, self.show_list)
+        self.list_button = make_button("◂ All lessons", "lessonShowList", "The list of lessons (this lesson "
+                                       "stays open until you leave it)", page, self.show_list)
         self.list_button.setFlat(True)
-        self.lesson_title = _label("", "lessonTitle", "Lesson", page)
-        self.step_counter = _label("", "lessonStepCounter", "Step counter", page, wrap=False)
-        self.step_title = _label("", "lessonStepTitle", "Step title", page)
+        self.lesson_title = make_label("", "lessonTitle", "Lesson", page)
+        self.step_counter = make_label("", "lessonStepCounter", "Step counter", page, wrap=False)
+        self.step_title = make_label("", "lessonStepTitle", "Step title", page)
         font = self.step_title.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
@@ -251,21 +132,21 @@ class LessonPanel(QWidget):
         box.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         box.setAutoFillBackground(True)
         self.task_box = box
-        self.task_prompt = _label("", "lessonTaskPrompt", "Task", box)
+        self.task_prompt = make_label("", "lessonTaskPrompt", "Task", box)
         bold = self.task_prompt.font()
         bold.setBold(True)
         self.task_prompt.setFont(bold)
-        self.task_status = _label("", "lessonTaskStatus", "Task status", box)
+        self.task_status = make_label("", "lessonTaskStatus", "Task status", box)
         self.task_status.setFont(bold)
-        self.task_detail = _label("", "lessonTaskDetail", "What the check says", box)
+        self.task_detail = make_label("", "lessonTaskDetail", "What the check says", box)
         self.guess_box = name_widget(QWidget(box), "lessonGuesses", "Your guess")
         self.guess_layout = FlowLayout(self.guess_box, spacing=4)
-        self.hint_label = _label("", "lessonHint", "Hint", box)
-        self.hint_button = _button("&Hint", "lessonHintButton", "Show a hint for this task", box, self.show_hint)
-        self.show_me_button = _button("Show &me", "lessonShowMe", "Do the task for me (Undo takes it back)",
-                                      box, self.show_me)
-        self.reset_button = _button("&Reset step", "lessonResetStep", "Put this step back as it opened",
-                                    box, self.reset_step)
+        self.hint_label = make_label("", "lessonHint", "Hint", box)
+        self.hint_button = make_button("&Hint", "lessonHintButton", "Show a hint for this task", box, self.show_hint)
+        self.show_me_button = make_button("Show &me", "lessonShowMe", "Do the task for me (Undo takes it back)",
+                                          box, self.show_me)
+        self.reset_button = make_button("&Reset step", "lessonResetStep", "Put this step back as it opened",
+                                        box, self.reset_step)
         buttons = QHBoxLayout()
         for button in (self.hint_button, self.show_me_button, self.reset_button):
             buttons.addWidget(button)
@@ -278,11 +159,11 @@ class LessonPanel(QWidget):
         return box
 
     def _build_nav(self, page: QWidget) -> QHBoxLayout:
-        self.back_button = _button("◂ &Back", "lessonBack", "The previous step (Alt+Left)", page, self.back)
-        self.next_button = _button("&Next ▸", "lessonNext", "The next step (Alt+Right; Ctrl+Enter when the task "
-                                   "is done)", page, self.next)
-        self.leave_button = _button("&Leave lesson", "lessonLeave", "End the lesson and get your own scene back",
-                                    page, self.leave)
+        self.back_button = make_button("◂ &Back", "lessonBack", "The previous step (Alt+Left)", page, self.back)
+        self.next_button = make_button("&Next ▸", "lessonNext", "The next step (Alt+Right; Ctrl+Enter when the "
+                                       "task is done)", page, self.next)
+        self.leave_button = make_button("&Leave lesson", "lessonLeave", "End the lesson and get your own scene "
+                                        "back", page, self.leave)
         row = QHBoxLayout()
         row.addWidget(self.back_button)
         row.addWidget(self.next_button)
@@ -353,79 +234,27 @@ class LessonPanel(QWidget):
             self.library = Library(problems=[exc])
         self._fill_list()
 
-    def _fill_list(self) -> None:
-        current = self.lesson_list.currentRow()
-        self.lesson_list.clear()
-        running = self.session.lesson.id if self.session is not None and self.session.active else None
-        for lesson in self.lessons():
-            finished = self.progress.is_finished(lesson)
-            status = "running" if lesson.id == running else progress_text(self.progress, lesson)
-            item = QListWidgetItem(f"{'✓ ' if finished else ''}{lesson.title}\n    {status}")
-            item.setToolTip(lesson.summary)
-            item.setData(Qt.ItemDataRole.UserRole, lesson.id)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole,
-                         f"{lesson.title}, {status}{', finished' if finished else ''}")
-            self.lesson_list.addItem(item)
-        muted = self.palette().color(self.palette().ColorRole.PlaceholderText)
-        for problem in self.library.problems:
-            item = QListWidgetItem(f"⚠ {os.path.basename(problem.file)}\n    cannot be used")
-            item.setToolTip(str(problem))
-            item.setForeground(muted)
-            item.setData(Qt.ItemDataRole.UserRole + 1, str(problem))
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Broken lesson file: {problem}")
-            self.lesson_list.addItem(item)
-        if self.lesson_list.count():
-            self.lesson_list.setCurrentRow(min(max(current, 0), self.lesson_list.count() - 1))
-        self._on_lesson_selected(self.lesson_list.currentRow())
+    def _fill_list(self, select: str | None = None) -> None:
+        self.list_page.fill(self.lessons(), self.library.problems, self.progress,
+                            self.session.lesson.id if self.active else None, select)
 
-    def _selected(self) -> Lesson | None:
-        row = self.lesson_list.currentRow()
-        return self.lessons()[row] if 0 <= row < len(self.lessons()) else None
+    def _on_start_requested(self, lesson: Lesson) -> None:
+        running = self.active and self.session.lesson.id == lesson.id
+        # a finished lesson opens at its first step (its ✓ stays); any other where it was left
+        self.start_lesson(lesson, 0 if self.progress.is_finished(lesson) and not running else None)
 
-    def _on_lesson_selected(self, row: int) -> None:
-        lesson = self._selected()
-        item = self.lesson_list.item(row) if row >= 0 else None
-        problem = item.data(Qt.ItemDataRole.UserRole + 1) if item is not None else None
-        if lesson is None:
-            self.lesson_summary.setText(f"This lesson file cannot be used:\n{problem}" if problem else "")
-            self.start_button.setEnabled(False)
-            self.start_over_button.setEnabled(False)
-            return
-        entry = self.progress.lesson(lesson.id)
-        self.lesson_summary.setText(lesson.summary)
-        running = self.session is not None and self.session.active and self.session.lesson.id == lesson.id
-        finished = self.progress.is_finished(lesson)
-        self.start_button.setText("&Return" if running else "&Open again" if finished
-                                  else "&Continue" if entry.current or entry.done else "&Start")
-        self.start_button.setEnabled(True)
-        self.start_over_button.setEnabled(bool(entry.current or entry.done))
-
-    def _on_item_activated(self, _item: QListWidgetItem) -> None:
-        self._start_selected()
-
-    def _start_selected(self) -> None:
-        lesson = self._selected()
-        if lesson is not None:
-            running = self.active and self.session.lesson.id == lesson.id
-            # a finished lesson opens at its first step (its ✓ stays); any other where it was left
-            self.start_lesson(lesson, 0 if self.progress.is_finished(lesson) and not running else None)
-
-    def _start_over_selected(self) -> None:
-        lesson = self._selected()
-        if lesson is not None:
-            if self.session is not None and self.session.active and self.session.lesson.id == lesson.id:
-                self.leave()
-            self.progress.reset(lesson.id)
-            self.start_lesson(lesson, step=0)
+    def start_over(self, lesson: Lesson) -> None:
+        """Forget the learner's progress in ``lesson`` and open its first step."""
+        if self.active and self.session.lesson.id == lesson.id:
+            self.leave()
+        self.progress.reset(lesson.id)
+        self.start_lesson(lesson, step=0)
 
     def show_list(self, select: str | None = None) -> None:
         """The list of lessons; ``select`` a lesson by id (the list keeps its row otherwise)."""
-        self._fill_list()
-        ids = [lesson.id for lesson in self.lessons()]
-        if select in ids:
-            self.lesson_list.setCurrentRow(ids.index(select))
+        self._fill_list(select)
         self.pages.setCurrentIndex(0)
-        self.lesson_list.setFocus()
+        self.list_page.list.setFocus()
 
     # -- opening a lesson file --------------------------------------------------------------------------
     def open_lesson_dialog(self) -> None:
@@ -490,11 +319,8 @@ class LessonPanel(QWidget):
         self.show_list()
         self.active_changed.emit(False)
 
-    def _dock(self):
-        parent = self.parentWidget()
-        while parent is not None and parent is not self.host and not parent.inherits("QDockWidget"):
-            parent = parent.parentWidget()
-        return parent if parent is not None and parent.inherits("QDockWidget") else None
+    def _dock(self) -> QDockWidget | None:
+        return dock_of(self)
 
     def _show_lesson_page(self) -> None:
         self.pages.setCurrentIndex(1)
@@ -560,7 +386,8 @@ class LessonPanel(QWidget):
             self.task_status.setStyleSheet(f"color: {DONE_COLOURS[dark]};")
         else:
             waiting = session.weights_hidden
-            self.task_status.setText("Your guess:" if waiting else "✗ Not quite" if guessed_wrong else "○ Not done yet")
+            self.task_status.setText("Your guess:" if waiting
+                                     else "✗ Not quite" if guessed_wrong else "○ Not done yet")
             self.task_status.setStyleSheet("")
         self.task_status.setAccessibleDescription(self.task_status.text())
         self.task_detail.setText(result.detail)
@@ -661,7 +488,13 @@ class LessonPanel(QWidget):
         if not self.active:
             return
         stack = self.controller.undo_stack
-        undoable = any(edit.kind in ("settings", "overrides") for edit in self.session.solution_edits())
+        try:
+            edits = self.session.solution_edits()
+        except ValueError as exc:  # EditError: the learner retyped the sentence and a word the lesson needs is gone
+            self.controller.message.emit(f"Show me cannot work on this sentence: {exc}. Reset the step to get the "
+                                         "lesson's sentence back.")
+            return
+        undoable = any(edit.kind in ("settings", "overrides") for edit in edits)
         self.controller.end_merge()
         if undoable:
             stack.beginMacro("Show me")

@@ -127,8 +127,8 @@ def hide_stale_tab_bars(window: QMainWindow) -> int:
 
     Qt 6.11 keeps a duplicate tab bar after ``tabifyDockWidget`` and ``restoreState``; it stays where the group
     once was, usually covered by a dock, and shows as a stray tab strip once a dock is hidden or moved. A live
-    tab bar sits right under the shown dock of its group, flush with its left edge. A bar is hidden only when it is clearly stale: all
-    its docks are hidden, or another bar for one of its docks is the live one.
+    tab bar sits right under the shown dock of its group, flush with its left edge. A bar is hidden only when it
+    is clearly stale: all its docks are hidden, or another bar for one of its docks is the live one.
     """
     docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
     shown = [d for d in docks.values() if not d.isHidden() and not d.isFloating()]
@@ -283,12 +283,12 @@ class LessonStage:
         window, lesson = self.window, self.lesson_dock
         width = window.width()
         window.resizeDocks([lesson], [max(MIN_LESSON_WIDTH, int(width * LESSON_WIDTH))], Qt.Orientation.Horizontal)
-        right = [d for d in window.findChildren(QDockWidget) if not d.isHidden() and not d.isFloating()
-                 and window.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        docked = [d for d in window.findChildren(QDockWidget) if not d.isHidden() and not d.isFloating()]
+        right = [d for d in docked if window.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
         if right:
             window.resizeDocks(right[:1], [int(width * SIDE_WIDTH)], Qt.Orientation.Horizontal)
-        below = [d for d in window.findChildren(QDockWidget) if not d.isHidden() and not d.isFloating() and d is not lesson
-                 and window.dockWidgetArea(d) == window.dockWidgetArea(lesson) and d not in window.tabifiedDockWidgets(lesson)]
+        below = [d for d in docked if d is not lesson and window.dockWidgetArea(d) == window.dockWidgetArea(lesson)
+                 and d not in window.tabifiedDockWidgets(lesson)]
         if below:  # the controls under the lesson: as tall as they need, the text gets the rest
             need = [d.widget().sizeHint().height() + 28 for d in below]
             column = lesson.height() + sum(d.height() for d in below)
