@@ -391,7 +391,6 @@ class LessonPanel(QWidget):
             self.task_status.setStyleSheet("")
         self.task_status.setAccessibleDescription(self.task_status.text())
         self.task_detail.setText(result.detail)
-        self.task_detail.setVisible(not session.weights_hidden)  # the prompt already says how to guess
         self.show_me_button.setEnabled(not result.passed)
         self.reset_button.setText("&Try again" if guessed_wrong and not result.passed else "&Reset step")
         self.next_button.setDefault(result.passed)

@@ -246,9 +246,11 @@ class LessonStage:
     def apply(self, panels: PanelSetup) -> None:
         """Show only the panels the step names (all, if it names none), frame the highlighted, lock the locked."""
         self._clear_overlays()
-        undo = self.window.findChild(QDockWidget, "undoDock")
-        if undo is not None and panels.shown is not None:
-            undo.hide()  # "only these panels": the undo history is not one of them
+        if panels.shown is not None:  # "only these panels": every other dock (undo history, …) steps aside too
+            keep = {dock_of(w) for name in panels.shown if (w := self.panel(name)) is not None}
+            for dock in self.window.findChildren(QDockWidget):
+                if dock is not self.lesson_dock and dock not in keep:
+                    dock.hide()
         for name in PANELS:
             widget = self.panel(name)
             if widget is None:
