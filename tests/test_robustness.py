@@ -167,6 +167,40 @@ def test_any_sentence_typed_into_the_window_is_safe(window, qtbot, text, how, to
     assert c.scene.to_dict() == start
 
 
+CLI_SENTENCES = [
+    pytest.param("?! … , ;", ["?", "!", "…", ",", ";"], id="only-punctuation"),
+    pytest.param("chat", ["chat"], id="one-token"),
+    pytest.param("Le 🐈 dort 👍🏽", ["Le", "🐈", "dort", "👍", "🏽"], id="emoji"),
+    pytest.param("黑猫 在 沙发上", ["黑猫", "在", "沙发上"], id="cjk"),
+    pytest.param("\u202eالقط الأسود\u202c ينام", ["القط", "الأسود", "ينام"], id="right-to-left"),
+    pytest.param(unicodedata.normalize("NFD", "canapé élève"), ["canapé", "élève"], id="combining-accents"),
+    pytest.param("Le\x00chat\x07 noir\x1b", ["Lechat", "noir"], id="control-characters"),
+    pytest.param("Le\tchat\nnoir\r\ndort", ["Le", "chat", "noir", "dort"], id="tabs-and-newlines"),
+    pytest.param("a" * 10_000, ["a" * 10_000], id="10000-characters-one-word"),
+    pytest.param(" ".join(["chat"] * 512), ["chat"] * 512, id="512-tokens"),
+]
+
+
+@pytest.mark.parametrize("text, tokens", CLI_SENTENCES)
+def test_any_sentence_on_the_command_line_exports_finite_weights(tmp_path, text, tokens):
+    out = tmp_path / "w.json"
+    assert main(["export", "--source", text, "--target", text, "-o", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["keys"] == tokens and doc["queries"] == tokens
+    weights = np.array(doc["weights"])
+    assert weights.shape == (len(tokens), len(tokens)) and np.isfinite(weights).all()
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("text, message", [("", "empty"), ("   \t ", "empty"), ("chat " * 2000, "512"),
+                                           ("chat \udcff", "invalid character")])
+def test_sentences_the_command_line_refuses_in_one_line(tmp_path, capsys, text, message):
+    out = tmp_path / "w.json"
+    assert main(["export", "--source", text, "-o", str(out)]) == 2  # \udcff: a byte of argv that is not UTF-8
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("attnstudio: error:") and message in err and "\n" not in err and not out.exists()
+
+
 def test_nfd_and_nfc_give_the_same_tokens_and_weights(window):
     c = window.controller
     nfc_weights = c.result().weights.copy()
@@ -588,14 +622,16 @@ def test_a_failed_save_in_the_window_says_why_and_loses_nothing(window, tmp_path
     assert c.save_scene(str(good)) and load_scene_file(str(good)).to_dict() == c.scene.to_dict()
 
 
+@pytest.mark.parametrize("suffix", [".json", ".svg"])
 @pytest.mark.parametrize("how", SAVE_FAILURES)
-def test_a_failed_cli_export_is_one_line_and_leaves_the_old_file(tmp_path, monkeypatch, capsys, how):
+def test_a_failed_cli_export_is_one_line_and_leaves_the_old_file(tmp_path, monkeypatch, capsys, how, suffix):
     path = _break_saving(how, monkeypatch, tmp_path)
-    out = path.with_name(path.name.replace(".attn.json", ".json"))
+    out = path.with_name(path.name.replace(".attn.json", suffix))
     if how in ("read-only-folder", "disk-full"):
         out.write_text("old export", encoding="utf-8")
     if how == "a-folder":
-        out = path
+        out = path.with_name(path.name.replace(".attn.json", suffix))
+        out.mkdir()
     listing = _files(tmp_path)
     assert main(["export", "--source", "Le chat noir", "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
@@ -807,3 +843,27 @@ def test_undo_gives_back_the_focus_and_head_an_edit_clamped(qapp):
     c.undo_stack.undo()
     assert c.scene.focus == 5 and c.scene.target == "The black cat sleeps on the couch"
     c.undo_stack.clear()
+
+
+# -- lessons after the learner retyped the sentence ---------------------------------------------------------------
+
+def test_show_me_after_the_learner_retyped_the_sentence_says_why_instead_of_raising(window, no_dialogs):
+    """Every step of every shipped lesson: the lesson's words are gone, "Show me" explains (found by the soak)."""
+    panel = window.lesson_panel
+    c = window.controller
+    tried, explained = 0, 0
+    for lesson in panel.lessons():
+        for step, content in enumerate(lesson.steps):
+            solution = content.task.solution if content.task else ()
+            if all(type(edit).__name__ == "SettingsEdit" for edit in solution) or tried >= 8:
+                continue  # settings name no word: nothing to lose when the sentence changes
+            assert panel.start_lesson(lesson, step), (lesson.id, step)
+            c.set_sentence("source", "Zorglub")
+            c.set_sentence("target", "Zorglub")
+            window.show_message("")
+            panel.show_me()  # used to raise EditError out of the button's slot
+            assert_sane(c.result())
+            tried += 1
+            explained += window.status_label.text().startswith("Show me cannot work on this sentence")
+    panel.leave()
+    assert tried >= 5 and explained >= 3 and not no_dialogs
