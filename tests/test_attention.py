@@ -225,3 +225,14 @@ def test_float32_extremes_stay_finite():
     q = np.full((2, 4), 3e38, dtype=np.float32)
     r = scaled_dot_product_attention(q, q, q)
     assert np.isfinite(r.weights).all() and r.weights.dtype == np.float32
+
+
+def test_huge_scores_of_a_big_matrix_stay_finite():
+    # Many more scores than vector components: the overflow check reads the vector lengths, not every score.
+    rng = np.random.default_rng(7)
+    q, k = rng.standard_normal((2, 80, 3)) * 1e200, rng.standard_normal((2, 90, 3)) * 1e200
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = scaled_dot_product_attention(q, k, np.ones((2, 90, 4)))
+    assert np.isfinite(r.scores).all() and np.isfinite(r.weights).all()
+    np.testing.assert_allclose(r.weights.sum(axis=-1), 1.0, rtol=1e-12)

@@ -45,23 +45,27 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
         x = x.astype(np.float64)
     if x.size == 0:
         return x.copy()  # no keys (or no queries): nothing to weigh
-    if np.isnan(x).any():
+    # One pass finds the row maxima, and they also tell whether a row holds NaN (max is NaN) or +inf.
+    row_max = np.max(x, axis=axis, keepdims=True)
+    if np.isnan(row_max).any():
         raise ValueError("softmax got NaN scores; every score must be a number or -inf (masked)")
-    if np.isposinf(x).any():
+    if np.isposinf(row_max).any():
         # The limit of softmax as some scores grow without bound: they share the weight equally.
         top = np.isposinf(x)
         has_top = np.any(top, axis=axis, keepdims=True)
         finite_part = softmax(np.where(top, -np.inf, x), axis=axis)
         counts = np.maximum(np.sum(top, axis=axis, keepdims=True), 1)
         return np.where(has_top, top / counts, finite_part).astype(x.dtype, copy=False)
-    row_max = np.max(x, axis=axis, keepdims=True)
     empty_row = np.isneginf(row_max)
+    # One new array, then in place: exp and the division each touch it once more (a score matrix is n² big).
     with np.errstate(over="ignore", under="ignore"):  # -big - big is -inf, and exp(-inf) is 0, as it should be
-        shifted = x - np.where(empty_row, 0.0, row_max).astype(x.dtype)
-        exps = np.exp(shifted)
-    total = np.sum(exps, axis=axis, keepdims=True)
-    # total >= 1 wherever the row has an allowed entry (the maximum contributes exp(0) = 1).
-    return np.where(empty_row, 0.0, exps / np.where(empty_row, 1.0, total)).astype(x.dtype, copy=False)
+        weights = np.subtract(x, np.where(empty_row, 0.0, row_max).astype(x.dtype))
+        np.exp(weights, out=weights)
+    total = np.sum(weights, axis=axis, keepdims=True)
+    # total >= 1 wherever the row has an allowed entry (the maximum contributes exp(0) = 1); an empty row is
+    # all exp(-inf) = 0 already, and dividing it by 1 keeps it so.
+    weights /= np.where(empty_row, 1.0, total).astype(x.dtype)
+    return weights
 
 
 def check_temperature(temperature: float) -> float:
@@ -165,10 +169,28 @@ def scaled_dot_product_attention(
     # same number for the learner, and the work is one multiply of (n_q, d_k) instead of (n_q, n_k).
     factor = dtype.type(scale / t)
     with np.errstate(over="ignore", invalid="ignore"):
-        scores = (q * factor) @ np.swapaxes(k, -1, -2)  # (..., n_q, n_k)
-    if not np.isfinite(scores).all():
+        q_scaled = q * factor  # (..., n_q, d_k)
+        scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., n_q, n_k)
+        finite = _scores_are_finite(scores, q_scaled, k)
+    if not finite:
         scores = _overflow_safe_scores(q, k, scale / t, dtype)
     return _finish(scores, v, mask)
+
+
+def _scores_are_finite(scores: np.ndarray, q: np.ndarray, k: np.ndarray) -> bool:
+    """Whether every score is finite; for a big score matrix, proved from the vector lengths instead of read.
+
+    Cauchy–Schwarz bounds |q·k|, and every partial sum of it, by ‖q‖·‖k‖: below half the largest float no score
+    can have overflowed. The bound reads q and k (n·d numbers), so it pays only when the scores (n²) are many
+    more. A NaN or infinite input gives a NaN or infinite bound, which proves nothing. Call it under
+    ``np.errstate(over="ignore", invalid="ignore")``: the squared lengths of huge vectors overflow.
+    """
+    if scores.size > 4 * (q.size + k.size):
+        longest_q = np.sqrt(np.max(np.einsum("...i,...i->...", q, q)))
+        longest_k = np.sqrt(np.max(np.einsum("...i,...i->...", k, k)))
+        if longest_q * longest_k < np.finfo(scores.dtype).max / 2:
+            return True
+    return bool(np.isfinite(scores).all())
 
 
 def _overflow_safe_scores(q: np.ndarray, k: np.ndarray, factor: float, dtype: np.dtype) -> np.ndarray:
