@@ -25,7 +25,8 @@ _parser.add_argument("--rounds", type=int, default=10, help="blocks per side, ta
 _parser.add_argument("--pause", type=float, default=0.3, help="seconds of rest before each block")
 _parser.add_argument("--tokens", type=int, default=128)
 _parser.add_argument("--model", default=None, help="a model folder or name; default: packaged MiniLM or random")
-_parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "bert.json"))
+_parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                                     "bert.json"))
 ARGS = _parser.parse_args() if __name__ == "__main__" else None
 if ARGS is not None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -139,7 +139,8 @@ class _Reader:
         if key in self.keys:
             return key
         # Checkpoints converted from TensorFlow name a LayerNorm's scale and shift gamma and beta.
-        old = self.prefix + name.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
+        old = self.prefix + name.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias",
+                                                                                        "LayerNorm.beta")
         if old in self.keys:
             return old
         raise ModelError(f"{self.path} has no tensor '{key}'")
