@@ -124,6 +124,10 @@ def test_a_task_turns_done_the_moment_the_edit_meets_it(window, qtbot):
     panel = open_from_list(window, qtbot, "equal-weighting")
     panel.session.go_to(2)  # "switch the variant to scaled"
     assert status(panel) == "○ Not done yet"
+    hint = panel.findChild(QWidget, "lessonHint")
+    assert not hint.isVisible()
+    press(qtbot, panel, "lessonHintButton")
+    assert hint.isVisible() and "scaled" in hint.text()
     variant = window.findChild(QWidget, "variantSelector")
     scaled = variant.findData("scaled")
     variant.setCurrentIndex(scaled)  # the learner chooses "scaled" in the controls
