@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -369,10 +369,19 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 800)
+            self.resize(self._first_size())
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state, LAYOUT_VERSION)
         QTimer.singleShot(0, self._size_docks)
+
+    def _first_size(self) -> QSize:
+        """On a first start: most of the screen (1280×800 at least, where the screen allows)."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is None or screen.width() <= 0:
+            return QSize(1280, 800)
+        width = min(screen.width(), max(1280, int(screen.width() * 0.88)))
+        height = min(screen.height(), max(800, int(screen.height() * 0.9)))
+        return QSize(width, height)
 
     def _size_docks(self) -> None:
         """Share the space sensibly at any window size (1280×800 … 1920×1080)."""
