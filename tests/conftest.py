@@ -36,6 +36,7 @@ def window(qtbot):
     settings = QSettings(str(qtbot_tmp_settings_path()), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings)
     qtbot.addWidget(win, before_close_func=_forget_changes)
+    win.resize(1280, 800)  # the offscreen screen is 800×600; the window is designed for 1280×800 and up
     win.show()
     qtbot.waitExposed(win)
     yield win

@@ -407,3 +407,21 @@ def test_a_finished_lesson_opens_again_at_its_first_step(window, qtbot):
     assert panel.findChild(QPushButton, "lessonStart").text().replace("&", "") == "Open again"
     panel = open_from_list(window, qtbot, "equal-weighting")
     assert panel.session.index == 0
+
+
+def test_autosave_during_a_lesson_keeps_the_learners_own_work(window, qtbot):
+    import json
+
+    controller = window.controller
+    controller.set_component("target", 1, "q", 5, 2.75)
+    mine = controller.scene.to_dict()
+    open_from_list(window, qtbot, "queries-keys-values")
+    assert controller.scene.to_dict() != mine
+    assert window.autosaver.save_now()
+    with open(window.autosaver.path, encoding="utf-8") as fh:
+        saved = json.load(fh)
+    meta = saved.pop("autosave")
+    assert saved == mine, "a crash mid-lesson must give back the learner's scene, not the lesson's"
+    assert meta["extra"]["lesson"] == "queries-keys-values"
+    press(qtbot, panel_of(window), "lessonLeave")
+    assert window.autosaver.document_source is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+from typing import Callable
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
@@ -63,6 +64,9 @@ class Autosaver(QObject):
         self.folder = folder or autosave_dir()
         self.path = os.path.join(self.folder, f"autosave-{os.getpid()}.attn.json")
         self.extra: dict = {}  # e.g. {"lesson": id, "step": n}; saved beside the scene
+        # While a lesson runs, the scene on screen is the lesson's; the learner's own work is kept aside and
+        # this returns it, so a crash mid-lesson gives back their work, not the lesson's set-up.
+        self.document_source: Callable[[], dict | None] | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(IDLE_MS)
@@ -78,7 +82,9 @@ class Autosaver(QObject):
         self.timer.start()
 
     def save_now(self) -> bool:
-        document = self.controller.scene.to_dict()
+        document = self.document_source() if self.document_source is not None else None
+        if document is None:
+            document = self.controller.scene.to_dict()
         document["autosave"] = {"path": self.controller.path, "extra": self.extra}
         try:
             os.makedirs(self.folder, exist_ok=True)

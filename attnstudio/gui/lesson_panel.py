@@ -533,7 +533,14 @@ class LessonPanel(QWidget):
     def _set_extra(self, **extra) -> None:
         autosaver = getattr(self.host, "autosaver", None)
         if autosaver is not None:
+            in_lesson = extra.get("lesson") is not None
+            autosaver.document_source = self._learner_document if in_lesson else None
             autosaver.set_extra(**extra)
+
+    def _learner_document(self) -> dict | None:
+        """What the autosave keeps during a lesson: the learner's own scene, not the lesson's."""
+        session = self.session
+        return session.learner_scene if session is not None else None
 
     def _on_progress_not_saved(self, message: str) -> None:
         self.controller.message.emit(f"Your lesson progress could not be saved: {message}")

@@ -12,6 +12,8 @@ announces what happened through ``session.changed(what)``, ``what`` a frozenset 
 
 from __future__ import annotations
 
+import copy
+
 from typing import Any, Callable
 
 from attnstudio.engine.tokens import tokenize
@@ -215,6 +217,11 @@ class LessonSession:
             self._stop()
             raise
         self.changed.emit(frozenset({"active"}))
+
+    @property
+    def learner_scene(self) -> dict[str, Any] | None:
+        """A copy of the learner's own scene document, kept aside while the lesson runs (None when idle)."""
+        return None if self._learner_scene is None else copy.deepcopy(self._learner_scene)
 
     def leave(self) -> None:
         """End the lesson and give the learner their own scene back, exactly as it was."""
