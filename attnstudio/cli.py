@@ -139,7 +139,7 @@ def _figure_bytes(scene, args: argparse.Namespace, out: Path, focus: bool) -> by
     """Draw the scene's figure in memory (Qt imported only now) and return the file's bytes."""
     from dataclasses import replace
 
-    from attnstudio.export.render import ExportError, ExportOptions, ensure_gui_application, exporter_for
+    from attnstudio.export.render import ensure_gui_application
 
     ensure_gui_application()
     from attnstudio.export.figures import scene_figure
@@ -147,6 +147,13 @@ def _figure_bytes(scene, args: argparse.Namespace, out: Path, focus: bool) -> by
     fig = scene_figure(scene)
     if not focus:
         fig = replace(fig, focus=None)
+    return _render(fig, args, out)
+
+
+def _render(fig, args: argparse.Namespace, out: Path) -> bytes:
+    """Draw a figure with the export options given on the command line (the window's own painters)."""
+    from attnstudio.export.render import ExportError, ExportOptions, exporter_for
+
     options = ExportOptions(view=args.view, theme=args.theme, scale=args.scale, transparent=args.transparent,
                             title=args.title, caption=args.caption, colorbar=not args.no_colorbar)
     try:
@@ -214,7 +221,7 @@ def _model_export_bytes(args: argparse.Namespace, out: Path, suffix: str) -> byt
         raise CliError(str(exc)) from None
     if suffix in DATA_FORMATS:
         return model_weights_bytes(model, run, args.layer, head, suffix, args.model_view, args.hide_special)
-    from attnstudio.export.render import ExportError, ExportOptions, ensure_gui_application, exporter_for
+    from attnstudio.export.render import ensure_gui_application
 
     ensure_gui_application()
     from attnstudio.gui.painting import AlignmentFigure
@@ -223,12 +230,7 @@ def _model_export_bytes(args: argparse.Namespace, out: Path, suffix: str) -> byt
     where = f"layer {args.layer}" + (f", head {head}" if args.model_view == "head" else "")
     what = {"head": "Self-attention", "average": "Head average", "rollout": "Attention rollout up to"}
     fig = AlignmentFigure(labels, labels, weights, title=f"{model.name}: {what[args.model_view]}, {where}")
-    options = ExportOptions(view=args.view, theme=args.theme, scale=args.scale, transparent=args.transparent,
-                            title=args.title, caption=args.caption, colorbar=not args.no_colorbar)
-    try:
-        return exporter_for(out)(fig, options).export(to_bytes=True)
-    except ExportError as exc:
-        raise CliError(str(exc)) from None
+    return _render(fig, args, out)
 
 
 def _build_lesson_parser() -> argparse.ArgumentParser:
