@@ -85,7 +85,7 @@ def test_the_list_shows_progress_per_lesson(window, qtbot):
     lessons = panel.findChild(QListWidget, "lessonList")
     assert lessons.count() == len(SHIPPED)
     assert "0/4 steps, 0/1 tasks" in lessons.item(0).text()
-    assert "0/3 steps, 0/2 tasks" in lessons.item(1).text()
+    assert "0/4 steps, 0/2 tasks" in lessons.item(1).text()
 
 
 @pytest.mark.parametrize("lesson_id", SHIPPED)
