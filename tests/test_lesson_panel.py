@@ -369,7 +369,7 @@ def test_the_lock_overlay_says_why_on_hover(window, qtbot):
     assert not controls.isEnabled()
     lock = next(o for o in window.findChildren(PanelOverlay) if o.kind == "lock" and o.target is controls)
     assert lock.isVisible() and lock.childAt(QPoint(5, 5)) is None
-    # both tabbed panels are highlighted: the first named (the inspector, where the task is done) is raised
+    # the highlighted panel (the inspector, where the task is done) is raised above the trace it is tabbed with
     from PySide6.QtWidgets import QTabBar
 
     def raised_tab() -> str:
