@@ -192,6 +192,17 @@ class TokenListModel(QAbstractListModel):
 
 # -- the table ------------------------------------------------------------------------------------------
 
+def _row_changed(old: TokenSnapshot, new: TokenSnapshot, stage: str) -> bool:
+    """Whether a stage's row shows something else: its values, or which of them were edited by hand."""
+    return (not np.array_equal(old.values[stage], new.values[stage])
+            or (stage in new.edited and not np.array_equal(old.edited[stage], new.edited[stage])))
+
+
+def _row_marked(snap: TokenSnapshot, stage: str) -> bool:
+    """Whether a row's header carries the "edited" dot."""
+    return stage in snap.edited and bool(snap.edited[stage].any())
+
+
 class VectorTableModel(QAbstractTableModel):
     """Rows = the chosen token's stages, columns = named dimensions. Edits go to ``apply_edit``."""
 
@@ -211,9 +222,16 @@ class VectorTableModel(QAbstractTableModel):
             self.snapshot = snapshot
             self.endResetModel()
         else:
+            # Announce only the rows that changed (an edit of q changes the q row alone): the view repaints
+            # just those cells, and a header announced without cause makes the table paint a second time.
             self.snapshot = snapshot
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
-            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, self.rowCount() - 1)
+            changed = [row for row, stage in enumerate(snapshot.stages) if _row_changed(old, snapshot, stage)]
+            if changed:
+                self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], self.columnCount() - 1))
+            marked = [row for row, stage in enumerate(snapshot.stages)
+                      if _row_marked(old, stage) != _row_marked(snapshot, stage)]
+            if marked:
+                self.headerDataChanged.emit(Qt.Orientation.Vertical, marked[0], marked[-1])
 
     def stage(self, row: int) -> str:
         return self.snapshot.stages[row]
