@@ -428,17 +428,24 @@ class SpotlightStrip(QWidget):
         self._figure: AlignmentFigure | None = None
         self._boxes: list[QRectF | None] = []
         self._hover: int | None = None
+        self._heights: dict[int, int] = {}  # heightForWidth by width, for the words and caption shown now
         controller.scene_changed.connect(self._on_changed)
         controller.focus_changed.connect(self._on_changed)
 
     def _on_changed(self, _arg: object = None) -> None:
+        words = None if self._figure is None else (self._figure.key_labels, self.caption())
         self._figure, self._hover = None, None
-        self.updateGeometry()
+        # The height follows the words and the caption, not the weights: an edit that moves only the weights
+        # must not send the layout asking heightForWidth a dozen times again.
+        if words != (self._shown().key_labels, self.caption()):
+            self._heights.clear()
+            self.updateGeometry()
         self.update()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:
             self._theme = Theme.from_palette(self.palette())
+            self._heights.clear()
             self.update()
         super().changeEvent(event)
 
@@ -461,7 +468,9 @@ class SpotlightStrip(QWidget):
         fig = self._shown()
         if fig.empty:
             return 60
-        return int(spotlight_height(fig.key_labels, width, self._theme, self.caption())) + 4
+        if width not in self._heights:
+            self._heights[width] = int(spotlight_height(fig.key_labels, width, self._theme, self.caption())) + 4
+        return self._heights[width]
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(600, max(60, min(self.heightForWidth(max(self.width(), 600)), self.MAX_HINT_HEIGHT)))

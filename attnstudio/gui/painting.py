@@ -20,6 +20,7 @@ import functools
 import importlib.util
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -102,6 +103,27 @@ class Theme:
         font.setBold(bool(bold))
         font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
         return font
+
+
+# Every repaint lays the same labels out again (an edit changes the weights, not the words): measure each
+# (font, text) once. QFont.key() names the family, size and weight; the fonts here are sized in pixels, so
+# the width does not depend on the screen.
+_WIDTHS: dict[tuple[str, str], float] = {}
+_WIDTHS_MAX = 200_000
+
+
+def text_widths(font: QFont, texts: Iterable[str]) -> list[float]:
+    """``QFontMetricsF(font).horizontalAdvance`` of each text, remembered from earlier calls."""
+    key, metrics, widths = font.key(), None, []
+    for text in texts:
+        width = _WIDTHS.get((key, text))
+        if width is None:
+            if len(_WIDTHS) >= _WIDTHS_MAX:
+                _WIDTHS.clear()
+            metrics = metrics or QFontMetricsF(font)
+            width = _WIDTHS[(key, text)] = metrics.horizontalAdvance(text)
+        widths.append(width)
+    return widths
 
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
@@ -297,8 +319,7 @@ def _fit_row(labels: list[str], width: float, theme: Theme, max_band: float) -> 
         fm = QFontMetricsF(theme.font(px))
         if fm.height() + 2 <= slot or px == MIN_FONT_PX:
             step = max(1, math.ceil((fm.height() + 2) / slot))
-            bold = QFontMetricsF(theme.font(px, bold=True))  # the focused label is bold: it must fit whole too
-            longest = max(bold.horizontalAdvance(label) for label in labels)
+            longest = max(text_widths(theme.font(px, bold=True), labels))  # bold: the focused label fits whole too
             band = min(longest, max_band)
             elided = [fm.elidedText(label, Qt.TextElideMode.ElideRight, band) for label in labels]
             return _Row(elided, theme.font(px), True, step, band)
@@ -307,8 +328,8 @@ def _fit_row(labels: list[str], width: float, theme: Theme, max_band: float) -> 
 
 def _flat_slot(labels: list[str], theme: Theme, px: int) -> float:
     """The width per label at which ``labels`` fit side by side at ``px`` pixels (and may reach into the margins)."""
-    fm = QFontMetricsF(theme.font(px, bold=True))  # bold: the focused word is the widest a label gets
-    widths = [fm.horizontalAdvance(label) + 8 for label in labels]  # + its frame
+    # bold: the focused word is the widest a label gets; + 8 for its frame
+    widths = [width + 8 for width in text_widths(theme.font(px, bold=True), labels)]
     need = max(widths[0], widths[-1]) - 2 * MARGIN  # the end labels may reach into the margin
     for a, b in zip(widths, widths[1:]):
         need = max(need, (a + b) / 2 + LABEL_GAP)
@@ -332,10 +353,10 @@ def _draw_label(painter: QPainter, row: _Row, text: str, cx: float, edge: float,
     fm = QFontMetricsF(font)
     if row.rotated:
         text = fm.elidedText(text, Qt.TextElideMode.ElideRight, row.band)  # a bold label is wider
-        h, w = fm.height(), min(fm.horizontalAdvance(text), row.band)
+        h, w = fm.height(), min(text_widths(font, [text])[0], row.band)
         box = QRectF(cx - h / 2, edge if down else edge - w, h, w)
     else:
-        h, w = fm.height(), fm.horizontalAdvance(text)
+        h, w = fm.height(), text_widths(font, [text])[0]
         box = QRectF(cx - w / 2, edge if down else edge - h, w, h)
     if pill is not None:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -419,6 +440,8 @@ MAX_LINES = 3000
 MAX_LINE_SPAN = 440.0  # the lines' height at most, in a tall view
 _ANCHOR_GAP = 6.0  # between a word and the dot where its lines end
 _LEVELS = 128  # weight levels (one pen each): the drawn width is within 0.03 px of the mapping
+_LEVEL_WIDTHS = line_width(np.arange(_LEVELS + 1) / _LEVELS).tolist()  # the pen of each level, computed once
+_LEVEL_OPACITIES = line_opacity(np.arange(_LEVELS + 1) / _LEVELS).tolist()
 
 
 def _label_budget(height: float, has_title: bool) -> float:
@@ -599,21 +622,21 @@ def _batched_lines(painter: QPainter, geometry: AlignmentGeometry, q_idx: np.nda
     levels = np.rint(weights[q_idx, k_idx] * _LEVELS).astype(np.intp)
     order = np.argsort(levels, kind="stable")
     q_idx, k_idx, levels = q_idx[order], k_idx[order], levels[order]
-    qa, ka = geometry.query_anchors, geometry.key_anchors
+    # Plain floats, not NumPy scalars: building thousands of QLineF from those is several times slower.
+    ends = np.concatenate([geometry.key_anchors[k_idx], geometry.query_anchors[q_idx]], axis=1).tolist()  # (m, 4)
     crowded = len(levels) > 1000
-    for group in np.split(np.arange(len(levels)), np.flatnonzero(np.diff(levels)) + 1):
-        if len(group):
-            w = levels[group[0]] / _LEVELS
-            # Hairlines under 1 px are pale: unsmoothed, their steps do not show, and they draw 2.5× faster.
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, not (crowded and line_width(w) < 1.0))
-            opacity = line_opacity(w) * factor
-            pen = QPen(_alpha(colour, opacity) if theme.transparent else _mix(theme.background, colour, opacity),
-                       line_width(w))
-            # A two-point line has no join, so this changes no pixel: it marks the weight lines in SVG output
-            # (stroke-linejoin="round"; labels, cells and ticks keep Qt's "bevel") for the exporter to name them.
-            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-            painter.setPen(pen)
-            painter.drawLines([QLineF(*ka[k], *qa[q]) for q, k in zip(q_idx[group], k_idx[group])])
+    starts = [0, *(np.flatnonzero(np.diff(levels)) + 1).tolist()] if len(levels) else []
+    for start, stop in zip(starts, [*starts[1:], len(levels)]):
+        level = int(levels[start])
+        width, opacity = _LEVEL_WIDTHS[level], _LEVEL_OPACITIES[level] * factor
+        # Hairlines under 1 px are pale: unsmoothed, their steps do not show, and they draw 2.5× faster.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not (crowded and width < 1.0))
+        pen = QPen(_alpha(colour, opacity) if theme.transparent else _mix(theme.background, colour, opacity), width)
+        # A two-point line has no join, so this changes no pixel: it marks the weight lines in SVG output
+        # (stroke-linejoin="round"; labels, cells and ticks keep Qt's "bevel") for the exporter to name them.
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        painter.drawLines([QLineF(x1, y1, x2, y2) for x1, y1, x2, y2 in ends[start:stop]])
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     geometry.pairs = np.concatenate([geometry.pairs, np.stack([q_idx, k_idx], 1)]).astype(np.intp)
     geometry.widths = np.concatenate([geometry.widths, line_width(levels / _LEVELS)])
@@ -632,7 +655,7 @@ def _draw_lines(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry:
     _batched_lines(painter, geometry, *np.nonzero(drawn & focus_row), fig.weights, theme.highlight, theme, 1.0)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(theme.muted)
-    for x, y in np.concatenate([geometry.query_anchors, geometry.key_anchors]):
+    for x, y in np.concatenate([geometry.query_anchors, geometry.key_anchors]).tolist():
         painter.drawEllipse(QPointF(x, y), 1.6, 1.6)  # a word whose lines are all faint still shows a dot
 
 
@@ -731,12 +754,12 @@ def _heat_bands(fig: AlignmentFigure, theme: Theme, cell: float, colorbar: bool,
                 room: tuple[float, float] | None = None) -> _HeatBands:
     """The margins around the grid. ``room`` (width, height) of a small view caps the labels at 30 % of it."""
     label_px = _heat_label_px(cell)
-    fm = QFontMetricsF(theme.font(label_px, bold=True))  # bold: the focused label is the widest it gets
+    bold = theme.font(label_px, bold=True)  # bold: the focused label is the widest it gets
     limit = fig.max_label_px
     q_cap, k_cap = (limit, limit) if room is None else (
         min(limit, max(40.0, 0.3 * room[0])), min(limit, max(40.0, 0.3 * room[1])))
-    q_w = min(max(fm.horizontalAdvance(t) for t in fig.query_labels), q_cap)
-    k_w = min(max(fm.horizontalAdvance(t) for t in fig.key_labels), k_cap)
+    q_w = min(max(text_widths(bold, fig.query_labels)), q_cap)
+    k_w = min(max(text_widths(bold, fig.key_labels)), k_cap)
     caption = QFontMetricsF(theme.font(BASE_FONT_PX - 1)).height()
     title = 28.0 if fig.title else 0.0
     right = MARGIN
@@ -1016,12 +1039,13 @@ _SPOT_PAD, _SPOT_GAP = 6.0, 6.0
 
 def _spot_layout(labels: list[str], width: float, theme: Theme, px: int, caption: str) -> tuple[list[QRectF], float]:
     """Word boxes flowed like text in ``width`` (origin 0, 0), and the total height."""
-    fm, small = QFontMetricsF(theme.font(px, bold=True)), QFontMetricsF(theme.font(max(MIN_FONT_PX, px - 3)))
-    box_h = fm.height() + small.height() + 2 * _SPOT_PAD - 2
+    bold, small = theme.font(px, bold=True), theme.font(max(MIN_FONT_PX, px - 3))
+    box_h = QFontMetricsF(bold).height() + QFontMetricsF(small).height() + 2 * _SPOT_PAD - 2
     y = QFontMetricsF(theme.font(px)).height() + _SPOT_GAP if caption else 0.0
     x, boxes = 0.0, []
-    for label in labels:
-        w = min(max(fm.horizontalAdvance(label), small.horizontalAdvance("100%")) + 2 * _SPOT_PAD, width)
+    percent = text_widths(small, ["100%"])[0]
+    for word in text_widths(bold, labels):
+        w = min(max(word, percent) + 2 * _SPOT_PAD, width)
         if x > 0 and x + w > width:
             x, y = 0.0, y + box_h + _SPOT_GAP
         boxes.append(QRectF(x, y, w, box_h))
