@@ -88,15 +88,17 @@ def _random_minilm(folder: Path) -> Path:
     return folder
 
 
-def _timed(call, warmup: int, repeats: int) -> list[float]:
+def _timed(call, warmup: int, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and process CPU seconds of each call after ``warmup`` untimed ones."""
     for _ in range(warmup):
         call()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        times.append(time.perf_counter() - start)
-    return times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def _stats(seconds: list[float]) -> dict[str, float]:
@@ -154,7 +156,8 @@ def main(args: argparse.Namespace) -> dict:
         # spinning for ~0.1 s (and OpenMP for a while too), and two pools spinning on the same cores slow each
         # other many times over. A pause lets them sleep; many rounds spread a noisy neighbour over both.
         load_before = os.getloadavg()[0]
-        numpy_times, torch_times, paired = [], [], []
+        times = {"numpy": ([], []), "torch": ([], [])}  # (wall, cpu) per side
+        paired = []
         per_round = max(1, -(-args.repeats // args.rounds))
         for i in range(args.rounds):
             sides = [("numpy", lambda: model.forward(tokens))] + ([("torch", torch_side[0])] if torch_side else [])
@@ -162,10 +165,10 @@ def main(args: argparse.Namespace) -> dict:
             for name, call in (sides if i % 2 == 0 else sides[::-1]):
                 time.sleep(args.pause)
                 block[name] = _timed(call, args.warmup, per_round)
-            numpy_times += block["numpy"]
+                times[name][0].extend(block[name][0])
+                times[name][1].extend(block[name][1])
             if torch_side:
-                torch_times += block["torch"]
-                paired.append(np.median(block["numpy"]) / np.median(block["torch"]))
+                paired.append(np.median(block["numpy"][0]) / np.median(block["torch"][0]))
         run = model.forward(tokens)
         torch_attentions = torch_side[0]() if torch_side else None
         result = {
@@ -173,14 +176,20 @@ def main(args: argparse.Namespace) -> dict:
             "machine": {"python": platform.python_version(), "numpy": np.__version__,
                         "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
             "rounds": args.rounds, "load_average_1min": [load_before, os.getloadavg()[0]],
-            "numpy_forward": _stats(numpy_times),
+            "numpy_forward": _stats(times["numpy"][0]),
+            # CPU time of the process: with one thread, the work done whatever the neighbours do; with
+            # more, it also counts the threads' spinning while they wait for one another.
+            "numpy_forward_cpu": _stats(times["numpy"][1]),
         }
         if torch_side:
-            result["torch_eager_forward"] = _stats(torch_times)
+            result["torch_eager_forward"] = _stats(times["torch"][0])
+            result["torch_eager_forward_cpu"] = _stats(times["torch"][1])
             result["torch_info"] = torch_side[1]
             result["ratio_median"] = result["numpy_forward"]["median_ms"] / result["torch_eager_forward"]["median_ms"]
             result["ratio_p95"] = result["numpy_forward"]["p95_ms"] / result["torch_eager_forward"]["p95_ms"]
             result["ratio_median_of_rounds"] = float(np.median(paired))  # robust to a neighbour's bursts
+            result["ratio_cpu_median"] = (result["numpy_forward_cpu"]["median_ms"]
+                                          / result["torch_eager_forward_cpu"]["median_ms"])
             result["max_abs_attention_difference"] = float(np.abs(run.attentions - torch_attentions).max())
         else:
             result["torch_eager_forward"] = None
@@ -200,6 +209,8 @@ def _print(res: dict) -> None:
         print(f"  PyTorch eager  median {pt_side['median_ms']:7.2f} ms   p95 {pt_side['p95_ms']:7.2f} ms")
         print(f"  ratio (NumPy / PyTorch): median {res['ratio_median']:.2f}x, p95 {res['ratio_p95']:.2f}x, "
               f"median of the {res['rounds']} rounds' ratios {res['ratio_median_of_rounds']:.2f}x")
+        print(f"  CPU time: NumPy median {res['numpy_forward_cpu']['median_ms']:.2f} ms, PyTorch "
+              f"{res['torch_eager_forward_cpu']['median_ms']:.2f} ms, ratio {res['ratio_cpu_median']:.2f}x")
         print(f"  max |attention difference| NumPy vs PyTorch: {res['max_abs_attention_difference']:.1e}")
 
 
