@@ -462,24 +462,16 @@ def test_bad_folders_raise_model_error_naming_the_problem(tmp_path):
 
 
 @needs_deps
-def test_missing_optional_dependency_says_how_to_install(tiny, monkeypatch):
-    import builtins
-
+@pytest.mark.parametrize("missing", ["safetensors", "tokenizers"])
+def test_missing_optional_dependency_says_how_to_install(tiny, monkeypatch, missing):
     from attnstudio.engine.real import MissingDependencyError, ModelError, load_model
 
-    real_import = builtins.__import__
-
-    def no_safetensors(name, *args, **kwargs):
-        if name.startswith("safetensors"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_safetensors)
-    for mod in [m for m in sys.modules if m.startswith("safetensors")]:
-        monkeypatch.delitem(sys.modules, mod)
+    for name in [m for m in sys.modules if m == missing or m.startswith(missing + ".")] + [missing]:
+        monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: "import tokenizers" fails
     with pytest.raises(MissingDependencyError, match=r"pip install 'attnstudio\[models\]'") as info:
         load_model(tiny[0])
     assert isinstance(info.value, ModelError) and isinstance(info.value, ImportError)
+    assert f"'{missing}'" in str(info.value)
 
 
 # ---------------------------------------------------------------- loading progress
