@@ -153,3 +153,16 @@ def test_dimension_names_are_readable():
     assert {d.role for d in lex.dimensions} == {"kind", "identity", "position"}
     assert all(d.description for d in lex.dimensions)
     tomllib.loads(resources.files("attnstudio").joinpath("data", "lexicon", "dimensions.toml").read_text("utf-8"))
+
+
+def test_lexicon_files_are_read_back_from_a_json_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = resources.files("attnstudio").joinpath("data", "lexicon")
+    files = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.name.endswith(".toml")}
+    first = load_lexicon(files)
+    cached = sorted((tmp_path / "attnstudio" / "lexicon").glob("*.json"))
+    assert sorted(p.name.rsplit("-", 1)[0] for p in cached) == sorted(name.removesuffix(".toml") for name in files)
+    cached[0].write_text("{not json", encoding="utf-8")  # a damaged copy is parsed again, never trusted
+    second = load_lexicon(files)
+    assert second.dimension_names == first.dimension_names and second.languages == first.languages
+    assert all(np.array_equal(second.identities[c], first.identities[c]) for c in first.identities)
