@@ -1,0 +1,168 @@
+"""Engine throughput: attention against the two matrix multiplies it cannot avoid, on the same shapes.
+
+``scaled_dot_product_attention`` on ``(h, n, d)`` = (8, n, 64) arrays must at least compute ``Q Kᵀ`` and
+``weights V``; the floor is exactly those two ``np.matmul`` calls, timed interleaved with the engine in the
+same run. ``multi_head_attention`` (d_model 512, 8 heads) is shown against the same two matmuls and against
+all six it does (three projections in, two in attention, one out). PyTorch's fused SDPA, when installed, is
+a peer (it returns only the output; ours also keeps the scores and weights a learner inspects).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from benchmarks.common import interleaved, paired_ratio, ratio, repeats_for, summary
+
+HEADS, D_HEAD = 8, 64
+D_MODEL = HEADS * D_HEAD
+SIZES = (64, 128, 256, 512, 1024, 2048)
+QUICK_SIZES = (64, 128)
+DTYPES = ("float32", "float64")
+TARGET_RATIO = 1.5
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _estimate(fn, tries: int = 2) -> float:
+    best = float("inf")
+    for _ in range(tries):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _sdpa_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: int, high: int, torch) -> dict:
+    from attnstudio.engine import scaled_dot_product_attention
+
+    q, k, v = (rng.standard_normal((HEADS, n, D_HEAD)).astype(dtype) for _ in range(3))  # (h, n, d)
+    weights = scaled_dot_product_attention(q, k, v).weights  # (h, n, n): realistic values for the floor
+    k_t = np.swapaxes(k, -1, -2)  # (h, d, n), a view, as the engine uses
+
+    def engine() -> None:
+        scaled_dot_product_attention(q, k, v)
+
+    def floor() -> None:
+        np.matmul(q, k_t)
+        np.matmul(weights, v)
+
+    reps = repeats_for(_estimate(engine) + _estimate(floor), budget, low, high)
+    times = interleaved({"engine": engine, "two_matmuls": floor}, reps, warmup=1)
+    if torch is not None:
+        # Timed apart, after: torch's OpenMP workers spin-wait after each call and would steal the cores
+        # NumPy's BLAS threads need, if the calls were interleaved.
+        tq, tk, tv = (torch.from_numpy(a) for a in (q, k, v))
+
+        def peer() -> None:
+            with torch.no_grad():
+                torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)
+
+        times.update(interleaved({"torch_sdpa": peer}, reps, warmup=1))
+        time.sleep(0.2)  # let its workers fall asleep before the next NumPy case
+    stats = {name: summary(t) for name, t in times.items()}
+    flops = 2 * 2 * HEADS * n * n * D_HEAD  # two matmuls of (n × d) · (d × n) and (n × n) · (n × d) per head
+    out = {
+        "function": "scaled_dot_product_attention", "n": n, "dtype": dtype, "shape": [HEADS, n, D_HEAD],
+        "repeats": reps, "stats": stats,
+        "ratio_vs_two_matmuls": ratio(stats["engine"], stats["two_matmuls"]),
+        "ratio_vs_two_matmuls_p95": ratio(stats["engine"], stats["two_matmuls"], "p95_ms"),
+        "ratio_vs_two_matmuls_min": ratio(stats["engine"], stats["two_matmuls"], "min_ms"),
+        "paired_ratio_vs_two_matmuls": paired_ratio(times["engine"], times["two_matmuls"]),
+        "floor_gflops": round(flops / (stats["two_matmuls"]["median_ms"] * 1e6), 2),
+    }
+    if "torch_sdpa" in stats:
+        out["ratio_vs_torch_sdpa"] = ratio(stats["engine"], stats["torch_sdpa"])
+    out["within_target"] = out["ratio_vs_two_matmuls"] is not None and out["ratio_vs_two_matmuls"] <= TARGET_RATIO
+    return out
+
+
+def _mha_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: int, high: int) -> dict:
+    from attnstudio.engine import merge_heads, multi_head_attention, split_heads
+
+    x = rng.standard_normal((n, D_MODEL)).astype(dtype)  # (n, d_model)
+    w_q, w_k, w_v, w_o = (rng.standard_normal((D_MODEL, D_MODEL)).astype(dtype) / np.sqrt(D_MODEL) for _ in range(4))
+    first = multi_head_attention(x, x, w_q, w_k, w_v, w_o, HEADS)
+    q, k, v, weights = first.q, first.k, first.v, first.weights  # (h, n, d_head), (h, n, n)
+    k_t = np.swapaxes(k, -1, -2)
+    merged = merge_heads(first.head_outputs)  # (n, d_model)
+
+    def engine() -> None:
+        multi_head_attention(x, x, w_q, w_k, w_v, w_o, HEADS)
+
+    def two() -> None:
+        np.matmul(q, k_t)
+        np.matmul(weights, v)
+
+    def six() -> None:
+        split_heads(np.matmul(x, w_q), HEADS)
+        split_heads(np.matmul(x, w_k), HEADS)
+        split_heads(np.matmul(x, w_v), HEADS)
+        np.matmul(q, k_t)
+        np.matmul(weights, v)
+        np.matmul(merged, w_o)
+
+    reps = repeats_for(_estimate(engine) + _estimate(six), budget, low, high)
+    times = interleaved({"engine": engine, "two_matmuls": two, "six_matmuls": six}, reps, warmup=1)
+    stats = {name: summary(t) for name, t in times.items()}
+    out = {
+        "function": "multi_head_attention", "n": n, "dtype": dtype, "d_model": D_MODEL, "heads": HEADS,
+        "repeats": reps, "stats": stats,
+        "ratio_vs_two_matmuls": ratio(stats["engine"], stats["two_matmuls"]),
+        "ratio_vs_six_matmuls": ratio(stats["engine"], stats["six_matmuls"]),
+        "ratio_vs_six_matmuls_p95": ratio(stats["engine"], stats["six_matmuls"], "p95_ms"),
+        "ratio_vs_six_matmuls_min": ratio(stats["engine"], stats["six_matmuls"], "min_ms"),
+        "paired_ratio_vs_six_matmuls": paired_ratio(times["engine"], times["six_matmuls"]),
+    }
+    # The projections are matmuls it must do too: the fair floor of the whole layer is all six.
+    out["within_target"] = out["ratio_vs_six_matmuls"] is not None and out["ratio_vs_six_matmuls"] <= TARGET_RATIO
+    return out
+
+
+def run(quick: bool = False, sizes: tuple[int, ...] | None = None) -> dict:
+    torch = _torch()
+    sizes = sizes or (QUICK_SIZES if quick else SIZES)
+    budget, low, high = (0.05, 3, 3) if quick else (4.0, 9, 400)
+    rng = np.random.default_rng(20240611)
+    cases = []
+    for dtype in DTYPES:
+        for n in sizes:
+            cases.append(_sdpa_case(n, dtype, rng, budget, low, high, torch))
+            cases.append(_mha_case(n, dtype, rng, budget, low, high))
+    notes = ["floor = exactly the two np.matmul calls (Q·Kᵀ and weights·V) on the same arrays, timed interleaved",
+             "multi_head_attention target is judged against all six matmuls it must do (projections included)",
+             "NumPy's BLAS matmuls use every core; NumPy's elementwise softmax runs on one"]
+    if torch is None:
+        notes.append("PyTorch not installed: torch peer skipped")
+    else:
+        notes.append(f"torch {torch.__version__} with {torch.get_num_threads()} threads; it returns only the output")
+    return {"target_ratio": TARGET_RATIO, "heads": HEADS, "d_head": D_HEAD, "cases": cases, "notes": notes}
+
+
+def report(result: dict) -> list[str]:
+    lines = [f"{'function (floor)':<34}{'dtype':<9}{'n':>6}{'reps':>6}{'engine med/p95 ms':>22}{'floor med/p95 ms':>22}"
+             f"{'ratio':>8}{'min':>7}{'paired':>8}{'torch':>8}"]
+    nan = float("nan")
+    for c in result["cases"]:
+        s = c["stats"]
+        two = c["function"].startswith("scaled")
+        floor = "two_matmuls" if two else "six_matmuls"
+        suffix = "_vs_two_matmuls" if two else "_vs_six_matmuls"
+        r, r_min, paired = c["ratio" + suffix], c["ratio" + suffix + "_min"], c["paired_ratio" + suffix]
+        torch_ratio = c.get("ratio_vs_torch_sdpa")
+        name = ("sdpa (2 matmuls)" if two else "multi_head (6 matmuls)")
+        lines.append(f"{name:<34}{c['dtype']:<9}{c['n']:>6}{c['repeats']:>6}"
+                     f"{s['engine']['median_ms']:>12.3f}/{s['engine']['p95_ms']:<9.3f}"
+                     f"{s[floor]['median_ms']:>12.3f}/{s[floor]['p95_ms']:<9.3f}"
+                     f"{r:>8.2f}{r_min:>7.2f}{paired if paired is not None else nan:>8.2f}"
+                     f"{torch_ratio if torch_ratio is not None else nan:>8.2f}")
+    lines.append("ratio = engine median / floor median; min = ratio of the fastest runs; paired = median of "
+                 "per-repetition ratios; torch = engine / torch SDPA")
+    return lines
