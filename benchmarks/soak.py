@@ -33,6 +33,18 @@ def _isolate() -> str:
     return home
 
 
+def _rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _load_monkey():
     """The Monkey class from tests/test_monkey.py (one implementation for the test and the soak)."""
     spec = importlib.util.spec_from_file_location("attnstudio_monkey", REPO / "tests" / "test_monkey.py")
@@ -98,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     kinds: collections.Counter[str] = collections.Counter()
     started = time.perf_counter()
+    rss_start = _rss_mb()
     deadline = started + args.minutes * 60 if args.minutes else None
     say(f"soak: seed {args.seed}, up to {args.actions} actions"
         + (f" or {args.minutes:g} minutes" if args.minutes else "") + f", lesson panel: {monkey.lesson_panel is not None}")
@@ -125,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if monkey.done % args.report_every == 0:
             elapsed = time.perf_counter() - started
             say(f"  {monkey.done} actions, {len(failures)} failures, {elapsed:.0f} s, "
-                f"{monkey.done / max(elapsed, 1e-9):.1f} actions/s")
+                f"{monkey.done / max(elapsed, 1e-9):.1f} actions/s, {_rss_mb():.0f} MB resident")
     try:
         monkey.flush()
         monkey.checkpoint()
@@ -135,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     say(f"\nsoak summary: seed {args.seed}: {monkey.done} actions run in {elapsed:.1f} s "
         f"({monkey.done / max(elapsed, 1e-9):.1f}/s), {monkey.checkpoints} undo checkpoints passed, "
-        f"{len(failures)} failures")
+        f"{len(failures)} failures; resident memory {rss_start:.0f} MB at the start, {_rss_mb():.0f} MB at the end")
     for what, n in kinds.most_common():
         say(f"  {n} x {what}")
     say("  actions: " + ", ".join(f"{name} {n}" for name, n in monkey.counts.most_common()))
