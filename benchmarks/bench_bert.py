@@ -30,7 +30,9 @@ _parser.add_argument("--warmup", type=int, default=2, help="untimed calls at the
 _parser.add_argument("--rounds", type=int, default=10, help="blocks per side, taken in turn")
 _parser.add_argument("--pause", type=float, default=0.3, help="seconds of rest before each block")
 _parser.add_argument("--tokens", type=int, default=128)
-_parser.add_argument("--model", default=None, help="a model folder or name; default: packaged MiniLM or random")
+_parser.add_argument("--no-torch", action="store_true", help="time the NumPy side only")
+_parser.add_argument("--model", default=None,
+                     help="a model folder or name, or 'random'; default: the packaged MiniLM, else random")
 _parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                                      "bert.json"))
 ARGS = _parser.parse_args() if __name__ == "__main__" else None
@@ -39,7 +41,6 @@ if len(THREADS) == 1:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(THREADS[0])
 
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import tempfile  # noqa: E402
@@ -109,10 +110,12 @@ def _stats(seconds: list[float]) -> dict[str, float]:
 
 def _torch_runner(folder: Path, ids: np.ndarray, threads: int):
     """A callable running transformers' eager BertModel with attentions and hidden states, or a reason."""
-    if not all(importlib.util.find_spec(m) for m in ("torch", "transformers")):
-        return None, "PyTorch and/or transformers are not installed: only the NumPy side was timed"
-    import torch
-    from transformers import BertModel
+    try:
+        import torch
+        import transformers
+        from transformers import BertModel
+    except ImportError as exc:
+        return None, f"PyTorch and/or transformers are not installed ({exc}): only the NumPy side was timed"
 
     torch.set_num_threads(threads)
     model = BertModel.from_pretrained(str(folder), attn_implementation="eager").eval()
@@ -124,7 +127,7 @@ def _torch_runner(folder: Path, ids: np.ndarray, threads: int):
             out = model(**inputs, output_attentions=True, output_hidden_states=True)
         return np.stack([a[0].numpy() for a in out.attentions])
 
-    info = {"torch": torch.__version__, "transformers": importlib.import_module("transformers").__version__,
+    info = {"torch": torch.__version__, "transformers": transformers.__version__,
             "torch_threads": torch.get_num_threads()}
     return (run, info), None
 
@@ -133,7 +136,9 @@ def main(args: argparse.Namespace) -> dict:
     from attnstudio.engine.real import find_models, load_model
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.model:
+        if args.model == "random":
+            source, label = _random_minilm(Path(tmp) / "random-minilm"), "random weights, all-MiniLM-L6-v2 shape"
+        elif args.model:
             source, label = args.model, args.model
         else:
             packaged = [s for s in find_models() if s.origin == "package"]
@@ -148,7 +153,8 @@ def main(args: argparse.Namespace) -> dict:
         ids = np.concatenate([[cls_id], pieces[: n - 2], [sep_id]]).astype(np.int64)
         tokens = model.tokens_from_ids(ids)
         threads = int(args.threads)
-        torch_side, skipped = _torch_runner(model.path, ids, threads)
+        torch_side, skipped = ((None, "--no-torch was given: only the NumPy side was timed") if args.no_torch
+                               else _torch_runner(model.path, ids, threads))
         if skipped:
             print(f"skipped the PyTorch comparison: {skipped}", file=sys.stderr)
 
@@ -225,7 +231,7 @@ def _children(args: argparse.Namespace) -> dict:
             cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(threads), "--output", out,
                    "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--rounds", str(args.rounds),
                    "--pause", str(args.pause), "--tokens", str(args.tokens)]
-            cmd += ["--model", args.model] if args.model else []
+            cmd += (["--model", args.model] if args.model else []) + (["--no-torch"] if args.no_torch else [])
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             with open(out, encoding="utf-8") as f:
                 runs.append(json.load(f))
