@@ -5,15 +5,26 @@
 same run. ``multi_head_attention`` (d_model 512, 8 heads) is shown against the same two matmuls and against
 all six it does (three projections in, two in attention, one out). PyTorch's fused SDPA, when installed, is
 a peer (it returns only the output; ours also keeps the scores and weights a learner inspects).
+
+Each thread configuration runs in its own process (BLAS reads its thread count when NumPy loads): the default
+(OpenBLAS uses every core) and one thread. On a loaded 2-core machine the default's BLAS threads wait for each
+other for whole scheduler slices, which can swamp both the engine and its floor; one thread is the comparison
+that stays readable then. ``load_avg`` is recorded before and after every case.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
 
-from benchmarks.common import interleaved, paired_ratio, ratio, repeats_for, summary
+from benchmarks.common import REPO, interleaved, paired_ratio, ratio, repeats_for, summary
 
 HEADS, D_HEAD = 8, 64
 D_MODEL = HEADS * D_HEAD
@@ -21,6 +32,8 @@ SIZES = (64, 128, 256, 512, 1024, 2048)
 QUICK_SIZES = (64, 128)
 DTYPES = ("float32", "float64")
 TARGET_RATIO = 1.5
+THREAD_CONFIGS = {"default_threads": {}, "one_thread": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                                                         "MKL_NUM_THREADS": "1"}}
 
 
 def _torch():
@@ -126,31 +139,60 @@ def _mha_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: 
     return out
 
 
-def run(quick: bool = False, sizes: tuple[int, ...] | None = None) -> dict:
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measure(quick: bool = False, sizes: tuple[int, ...] | None = None) -> dict:
+    """All cases in this process, with whatever BLAS threading it started with."""
     torch = _torch()
     sizes = sizes or (QUICK_SIZES if quick else SIZES)
-    budget, low, high = (0.05, 3, 3) if quick else (4.0, 9, 400)
+    budget, low, high = (0.05, 3, 3) if quick else (2.5, 9, 300)
     rng = np.random.default_rng(20240611)
     cases = []
     for dtype in DTYPES:
         for n in sizes:
-            cases.append(_sdpa_case(n, dtype, rng, budget, low, high, torch))
-            cases.append(_mha_case(n, dtype, rng, budget, low, high))
-    notes = ["floor = exactly the two np.matmul calls (Q·Kᵀ and weights·V) on the same arrays, timed interleaved",
-             "multi_head_attention target is judged against all six matmuls it must do (projections included)",
-             "NumPy's BLAS matmuls use every core; NumPy's elementwise softmax runs on one"]
+            for make in (lambda: _sdpa_case(n, dtype, rng, budget, low, high, torch),
+                         lambda: _mha_case(n, dtype, rng, budget, low, high)):
+                before = _load()
+                case = make()
+                case["load_avg"] = {"before": before, "after": _load()}
+                cases.append(case)
+    notes = []
     if torch is None:
         notes.append("PyTorch not installed: torch peer skipped")
     else:
         notes.append(f"torch {torch.__version__} with {torch.get_num_threads()} threads; it returns only the output")
-    return {"target_ratio": TARGET_RATIO, "heads": HEADS, "d_head": D_HEAD, "cases": cases, "notes": notes}
+    return {"blas_threads_env": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
+            "cases": cases, "notes": notes}
 
 
-def report(result: dict) -> list[str]:
-    lines = [f"{'function (floor)':<34}{'dtype':<9}{'n':>6}{'reps':>6}{'engine med/p95 ms':>22}{'floor med/p95 ms':>22}"
-             f"{'ratio':>8}{'min':>7}{'paired':>8}{'torch':>8}"]
+def run(quick: bool = False) -> dict:
+    """Each thread configuration in a fresh process (``python -m benchmarks.engine``)."""
+    configs = {}
+    for name, extra in THREAD_CONFIGS.items():
+        out = tempfile.mktemp(prefix=f"attnstudio-bench-engine-{name}-", suffix=".json")
+        env = {**os.environ, **extra}
+        command = [sys.executable, "-m", "benchmarks.engine", "--output", out, *(["--quick"] if quick else [])]
+        proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"engine benchmark ({name}) failed: {proc.stderr[-3000:]}")
+        with open(out, encoding="utf-8") as fh:
+            configs[name] = json.load(fh)
+        os.unlink(out)
+    return {"target_ratio": TARGET_RATIO, "heads": HEADS, "d_head": D_HEAD, "configs": configs,
+            "notes": ["floor = exactly the two np.matmul calls (Q·Kᵀ and weights·V) on the same arrays, timed "
+                      "interleaved with the engine",
+                      "multi_head_attention target is judged against all six matmuls it must do (projections included)",
+                      "NumPy's BLAS matmuls use every core (default_threads); NumPy's elementwise softmax runs on one",
+                      "one_thread: OPENBLAS_NUM_THREADS=1, the same comparison without BLAS threads"]}
+
+
+def _case_lines(cases: list[dict]) -> list[str]:
+    lines = [f"{'function (floor)':<26}{'dtype':<9}{'n':>6}{'reps':>6}{'engine med/p95 ms':>22}{'floor med/p95 ms':>22}"
+             f"{'ratio':>8}{'min':>7}{'paired':>8}{'torch':>8}{'load':>7}"]
     nan = float("nan")
-    for c in result["cases"]:
+    for c in cases:
         s = c["stats"]
         two = c["function"].startswith("scaled")
         floor = "two_matmuls" if two else "six_matmuls"
@@ -158,11 +200,33 @@ def report(result: dict) -> list[str]:
         r, r_min, paired = c["ratio" + suffix], c["ratio" + suffix + "_min"], c["paired_ratio" + suffix]
         torch_ratio = c.get("ratio_vs_torch_sdpa")
         name = ("sdpa (2 matmuls)" if two else "multi_head (6 matmuls)")
-        lines.append(f"{name:<34}{c['dtype']:<9}{c['n']:>6}{c['repeats']:>6}"
+        lines.append(f"{name:<26}{c['dtype']:<9}{c['n']:>6}{c['repeats']:>6}"
                      f"{s['engine']['median_ms']:>12.3f}/{s['engine']['p95_ms']:<9.3f}"
                      f"{s[floor]['median_ms']:>12.3f}/{s[floor]['p95_ms']:<9.3f}"
                      f"{r:>8.2f}{r_min:>7.2f}{paired if paired is not None else nan:>8.2f}"
-                     f"{torch_ratio if torch_ratio is not None else nan:>8.2f}")
-    lines.append("ratio = engine median / floor median; min = ratio of the fastest runs; paired = median of "
-                 "per-repetition ratios; torch = engine / torch SDPA")
+                     f"{torch_ratio if torch_ratio is not None else nan:>8.2f}{c['load_avg']['before'][0]:>7.2f}")
     return lines
+
+
+def report(result: dict) -> list[str]:
+    lines = []
+    for name, config in result["configs"].items():
+        lines.append(f"-- {name} --")
+        lines.extend(_case_lines(config["cases"]))
+    lines.append("ratio = engine median / floor median; min = ratio of the fastest runs; paired = median of "
+                 "per-repetition ratios; torch = engine / torch SDPA; load = 1-min load average before the case")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="engine cases in this process (see run())")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args(argv)
+    with open(args.output, "w", encoding="utf-8") as fh:
+        json.dump(measure(args.quick), fh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -121,8 +121,15 @@ def _cli_export(repeats: int) -> dict:
     probe = ("import sys; from attnstudio.cli import main; "
              f"main(['export', *{SEED!r}, '-o', {out!r}])")
     imports = _importtime(probe)
+    # The figure export needs Qt (offscreen) but not pyqtgraph; checking a lesson file needs neither.
+    png = os.path.join(folder, "figure.png")
+    image = _importtime(f"from attnstudio.cli import main; main(['export', *{SEED!r}, '-o', {png!r}])")
+    lesson = str(REPO / "attnstudio" / "data" / "lessons" / "01-equal-weighting.toml")
+    check = _importtime(f"from attnstudio.cli import main; main(['lesson', 'check', {lesson!r}])")
     return {"repeats": repeats, "stats": stats, "ratio_vs_bare_python": ratio(stats["export"], stats["python_bare"]),
             "imports_qt": imports["imports_qt"], "imports_pyqtgraph": imports["imports_pyqtgraph"],
+            "image_export_imports_qt": image["imports_qt"], "image_export_imports_pyqtgraph": image["imports_pyqtgraph"],
+            "lesson_check_imports_qt": check["imports_qt"], "lesson_check_imports_pyqtgraph": check["imports_pyqtgraph"],
             "imports": imports}
 
 
@@ -164,4 +171,7 @@ def report(result: dict) -> list[str]:
     lines.append(f"  CLI export .json: {cli['stats']['export']['median_ms']:.0f}/{cli['stats']['export']['p95_ms']:.0f} ms "
                  f"vs bare python {cli['stats']['python_bare']['median_ms']:.0f} ms (×{cli['ratio_vs_bare_python']}); "
                  f"imports Qt: {cli['imports_qt']}, pyqtgraph: {cli['imports_pyqtgraph']}")
+    lines.append(f"  CLI export .png imports Qt: {cli['image_export_imports_qt']}, pyqtgraph: "
+                 f"{cli['image_export_imports_pyqtgraph']}; lesson check imports Qt: {cli['lesson_check_imports_qt']}, "
+                 f"pyqtgraph: {cli['lesson_check_imports_pyqtgraph']}")
     return lines

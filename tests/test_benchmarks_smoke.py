@@ -34,11 +34,13 @@ def _is_summary(stats: dict) -> bool:
 @pytest.mark.slow
 def test_engine_benchmark_runs(tmp_path):
     result = _run_section("engine", tmp_path)
-    functions = {case["function"] for case in result["cases"]}
-    assert functions == {"scaled_dot_product_attention", "multi_head_attention"}
-    for case in result["cases"]:
-        assert _is_summary(case["stats"]["engine"]) and _is_summary(case["stats"]["two_matmuls"])
-        assert case["ratio_vs_two_matmuls"] > 0
+    assert set(result["configs"]) == {"default_threads", "one_thread"}
+    for config in result["configs"].values():
+        functions = {case["function"] for case in config["cases"]}
+        assert functions == {"scaled_dot_product_attention", "multi_head_attention"}
+        for case in config["cases"]:
+            assert _is_summary(case["stats"]["engine"]) and _is_summary(case["stats"]["two_matmuls"])
+            assert case["ratio_vs_two_matmuls"] > 0
 
 
 @pytest.mark.slow
@@ -59,7 +61,10 @@ def test_startup_benchmark_runs(tmp_path):
     assert startup["ratio"] > 0
     assert result["importtime_app"]["imports_qt"] and result["importtime_app"]["modules"] > 0
     # The data export never loads Qt or pyqtgraph (the reason the CLI imports them lazily).
-    assert result["cli_export"]["imports_qt"] is False and result["cli_export"]["imports_pyqtgraph"] is False
+    cli = result["cli_export"]
+    assert cli["imports_qt"] is False and cli["imports_pyqtgraph"] is False
+    assert cli["image_export_imports_pyqtgraph"] is False  # a figure needs Qt's painter, not pyqtgraph
+    assert cli["lesson_check_imports_qt"] is False and cli["lesson_check_imports_pyqtgraph"] is False
 
 
 @pytest.mark.slow
