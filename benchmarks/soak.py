@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rss_start = _rss_mb()
     deadline = started + args.minutes * 60 if args.minutes else None
-    say(f"soak: seed {args.seed}, up to {args.actions} actions"
-        + (f" or {args.minutes:g} minutes" if args.minutes else "") + f", lesson panel: {monkey.lesson_panel is not None}")
+    limit = f" or {args.minutes:g} minutes" if args.minutes else ""
+    say(f"soak: seed {args.seed}, up to {args.actions} actions{limit}, lesson panel: {monkey.lesson_panel is not None}")
     while monkey.done < args.actions and (deadline is None or time.perf_counter() < deadline):
         try:
             monkey.step()

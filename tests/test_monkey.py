@@ -6,7 +6,7 @@ back the scene of the last checkpoint and redo-all the current one (focus and he
 navigation, which undo does not replay).
 
 ``benchmarks/soak.py`` runs the same monkey for as long as you like (other seeds, 120- to 512-token
-pastes). Here it is bounded for CI — 800 actions, about 15 s on 2 cores, since every action recomputes and
+pastes). Here it is bounded for CI — 600 actions, 12–18 s on 2 cores, since every action recomputes and
 repaints the whole window; raise it with ``ATTNSTUDIO_MONKEY_ACTIONS=5000`` or pick ``ATTNSTUDIO_MONKEY_SEED``.
 """
 
@@ -25,7 +25,7 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMessageBox, QWidget
 
-ACTIONS = int(os.environ.get("ATTNSTUDIO_MONKEY_ACTIONS", "800"))
+ACTIONS = int(os.environ.get("ATTNSTUDIO_MONKEY_ACTIONS", "600"))
 SEED = int(os.environ.get("ATTNSTUDIO_MONKEY_SEED", "20240611"))
 KNOWN_MODES = ("translation", "self")  # modes that need no model download; others are skipped
 
@@ -52,7 +52,8 @@ def type_text(widget: QWidget, text: str) -> None:
             QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))
 
 
-def send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPoint, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
+def send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPoint, button: Qt.MouseButton,
+               buttons: Qt.MouseButton) -> None:
     """A mouse event that carries the held buttons (pyqtgraph drags only on moves that say so)."""
     event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
                         Qt.KeyboardModifier.NoModifier)
@@ -329,7 +330,8 @@ class Monkey:
         inspector.table.setCurrentIndex(index)
         key = self.rng.choice([Qt.Key.Key_Up, Qt.Key.Key_Down])
         shift = self.rng.random() < 0.3
-        QTest.keyClick(inspector.table, key, Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier)
+        modifier = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+        QTest.keyClick(inspector.table, key, modifier)
         return f"{stage}[{dim}] {'shift+' if shift else ''}{'up' if key == Qt.Key.Key_Up else 'down'}"
 
     def delete_cell(self) -> str | None:

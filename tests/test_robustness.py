@@ -634,7 +634,8 @@ def _break_saving(how: str, monkeypatch, tmp_path):
     raise AssertionError(how)
 
 
-SAVE_FAILURES = {"read-only-folder": "Permission denied", "disk-full": "No space left", "missing-folder": "does not exist",
+SAVE_FAILURES = {"read-only-folder": "Permission denied", "disk-full": "No space left",
+                 "missing-folder": "does not exist",
                  "a-folder": "it is a folder", "name-too-long": "too long"}
 
 
@@ -757,7 +758,8 @@ def extreme_scene(variant: str, temperature: float, heads: int, causal: bool, mo
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("variant", ["dot", "scaled", "uniform"])
 @pytest.mark.parametrize("temperature", [MIN_TEMPERATURE, 1.0, MAX_TEMPERATURE])
-@pytest.mark.parametrize("heads, causal, mode", [(1, False, "translation"), (16, True, "self"), (4, True, "translation")])
+@pytest.mark.parametrize("heads, causal, mode", [(1, False, "translation"), (16, True, "self"),
+                                                 (4, True, "translation")])
 def test_extreme_valid_numbers_stay_finite_without_a_warning(variant, temperature, heads, causal, mode):
     from attnstudio.gui.trace import compute_trace
 
