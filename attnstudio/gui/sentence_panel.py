@@ -23,6 +23,8 @@ from attnstudio.gui.widgets import FlowLayout, signals_blocked
 
 __all__ = ["SentencePanel", "example_pairs"]
 
+MAX_CHIPS = 200
+
 
 def example_pairs() -> list[dict[str, str]]:
     """The example sentence pairs shipped in ``data/examples.toml``."""
@@ -53,41 +55,53 @@ class TokenChips(QWidget):
         self._layout = FlowLayout(self, spacing=4)
         self._chips: list[TokenChip] = []
         self._signature: tuple = ()
+        self._clickable = False
 
     def set_tokens(self, words, focus: int | None, clickable: bool) -> None:
+        """Show these tokens. Chips are reused: typing one letter restyles one chip, not the whole row."""
         signature = tuple((w.token.surface, w.kind) for w in words) + (focus, clickable)
         if signature == self._signature:
             return
         self._signature = signature
-        while self._chips:
-            chip = self._chips.pop()
-            self._layout.removeWidget(chip)
-            chip.deleteLater()
-        for i, word in enumerate(words[:200]):  # beyond this a chip row helps no one; the canvas shows all
-            chip = TokenChip(word.token.surface, self)
-            chip.setObjectName(f"{self.objectName()}_{i}")
-            tip = _chip_tooltip(word)
-            chip.setToolTip(tip)
-            chip.setAccessibleName(f"token {i + 1}: {word.token.surface}")
-            chip.setAccessibleDescription(tip)
-            chip.setProperty("kind", word.kind)
-            chip.setProperty("focused", focus == i)
-            chip.setStyleSheet(_chip_style(word.kind, focus == i))
-            chip.setEnabled(True)
-            if clickable:
+        self._clickable = clickable
+        shown = words[:MAX_CHIPS]  # beyond this a chip row helps no one; the canvas shows all
+        wanted = [(w.token.surface, _chip_tooltip(w), w.kind, focus == i) for i, w in enumerate(shown)]
+        if len(words) > MAX_CHIPS:
+            wanted.append((f"… +{len(words) - MAX_CHIPS}", "", "more", False))
+        self.setUpdatesEnabled(False)
+        try:
+            while len(self._chips) > len(wanted):
+                chip = self._chips.pop()
+                self._layout.removeWidget(chip)
+                chip.deleteLater()
+            while len(self._chips) < len(wanted):
+                chip = TokenChip("", self)
+                chip.setObjectName(f"{self.objectName()}_{len(self._chips)}")
                 chip.clicked.connect(self._on_chip_clicked)
-            self._layout.addWidget(chip)
-            self._chips.append(chip)
-        if len(words) > 200:
-            more = TokenChip(f"… +{len(words) - 200}", self)
-            more.setEnabled(False)
-            self._layout.addWidget(more)
-            self._chips.append(more)
+                self._layout.addWidget(chip)
+                self._chips.append(chip)
+            for i, (chip, state) in enumerate(zip(self._chips, wanted)):
+                if chip.property("state") != state:
+                    self._style_chip(chip, i, *state)
+        finally:
+            self.setUpdatesEnabled(True)
         self.updateGeometry()
+
+    @staticmethod
+    def _style_chip(chip: "TokenChip", index: int, text: str, tip: str, kind: str, focused: bool) -> None:
+        chip.setProperty("state", (text, tip, kind, focused))
+        chip.setText(text)
+        chip.setToolTip(tip)
+        chip.setAccessibleName(f"token {index + 1}: {text}" if kind != "more" else f"{text} more tokens")
+        chip.setAccessibleDescription(tip)
+        chip.setProperty("kind", kind)
+        chip.setProperty("focused", focused)
+        chip.setStyleSheet(_chip_style(kind, focused))
+        chip.setEnabled(kind != "more")
 
     def _on_chip_clicked(self) -> None:
         chip = self.sender()
-        if chip in self._chips:
+        if self._clickable and chip in self._chips:
             self.chip_clicked.emit(self._chips.index(chip))
 
     def chips(self) -> list[TokenChip]:
