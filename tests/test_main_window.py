@@ -147,3 +147,18 @@ def test_every_control_is_reachable_by_keyboard(window):
                  "causalMaskToggle", "positionsToggle", "alignmentCanvas"):
         widget = find(window, QWidget, name)
         assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus, name
+
+
+def test_undo_history_follows_the_stack_only_while_its_tab_is_shown(window, qtbot):
+    controller, view = window.controller, window.undo_view
+    side, focus = controller.scene.query_side(), controller.scene.focus
+    for value in (0.5, -0.5, 1.5):
+        assert controller.set_component(side, focus, "q", 0, value)
+    assert view.stack() is None  # behind the query–key tab: each edit would lay its rows out for nothing
+    window.docks["undoDock"].raise_()
+    qtbot.waitUntil(lambda: view.stack() is controller.undo_stack)
+    assert view.model().rowCount() == controller.undo_stack.count() + 1  # + the "Start (seed example)" row
+    view.setCurrentIndex(view.model().index(1, 0))  # clicking a line goes back to that point
+    assert controller.undo_stack.index() == 1
+    window.docks["queryKeyDock"].raise_()
+    qtbot.waitUntil(lambda: view.stack() is None)
