@@ -223,11 +223,23 @@ def load_lexicon(files: dict[str, str]) -> Lexicon:
     if "identities.toml" in files:
         id_data = _read_toml("identities.toml", files["identities.toml"])
         _expect(id_data, "identities.toml", "attnstudio-lexicon-identities")
-        for cid, values in id_data.get("identities", {}).items():
-            vec = np.asarray(values, dtype=np.float64)
-            if vec.shape != (n_identity,) or not np.isfinite(vec).all() or np.linalg.norm(vec) == 0:
-                raise LexiconError(f"identities.toml: {cid!r} needs {n_identity} finite numbers, not all zero")
-            identities[cid] = vec / np.linalg.norm(vec)
+        table = id_data.get("identities", {})
+        try:  # all rows at once (858 norms one by one were ~8 ms of every start)
+            matrix = np.array(list(table.values()), dtype=np.float64).reshape(len(table), -1)
+        except (TypeError, ValueError):
+            matrix = None
+        norms = np.linalg.norm(matrix, axis=1) if matrix is not None and matrix.shape[1:] == (n_identity,) else None
+        if norms is None or not np.isfinite(matrix).all() or not norms.all():
+            for cid, values in table.items():  # find the culprit, for the message
+                try:
+                    vec = np.asarray(values, dtype=np.float64)
+                    good = vec.shape == (n_identity,) and np.isfinite(vec).all() and np.linalg.norm(vec) > 0
+                except (TypeError, ValueError):
+                    good = False
+                if not good:
+                    raise LexiconError(f"identities.toml: {cid!r} needs {n_identity} finite numbers, not all zero")
+            raise LexiconError(f"identities.toml: every identity needs {n_identity} finite numbers")
+        identities = dict(zip(table, matrix / norms[:, None]))
 
     lexicon = Lexicon(dimensions, kinds, kind_share, concepts, identities,
                       position_base=float(dims_data.get("position_base", 10.0)))

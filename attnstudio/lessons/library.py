@@ -105,14 +105,22 @@ def load_lesson(path: str | os.PathLike[str], origin: str = "user") -> Lesson:
 
 @lru_cache(maxsize=1)
 def shipped_lessons() -> tuple[Lesson, ...]:
-    """The lessons in the package, in order (read and validated once; a broken one raises LessonError)."""
+    """The lessons in the package, in order (read once; a structurally broken one raises LessonError).
+
+    Shipped lessons are parsed but not walked on the model here: that walk (``validate_lesson``) took about a
+    third of the window's build time at every start, and the test suite already runs it on every shipped file
+    (``tests/test_lessons.py``), as ``attnstudio lesson check`` does for a teacher's own lessons.
+    """
     folder = resources.files("attnstudio").joinpath("data", "lessons")
     lessons = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(LESSON_SUFFIX):
             name = f"attnstudio/data/lessons/{entry.name}"
-            lessons.append(load_lesson_text(entry.read_text(encoding="utf-8"), name, "shipped",
-                                            default_id=entry.name[: -len(LESSON_SUFFIX)]))
+            lesson, problems, _ = parse_lesson_text(entry.read_text(encoding="utf-8"), name, "shipped",
+                                                    entry.name[: -len(LESSON_SUFFIX)])
+            if lesson is None or any(p.severity == "error" for p in problems):
+                raise LessonError(name, problems)
+            lessons.append(lesson)
     return tuple(sorted(lessons, key=lambda lesson: (lesson.order, lesson.title)))
 
 
