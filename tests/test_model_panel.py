@@ -240,19 +240,18 @@ def test_cli_model_export_draws_a_png_and_reports_bad_heads(tiny_folder, tmp_pat
     assert "head 9" in capsys.readouterr().err
 
 
-def test_main_window_has_the_model_dock_and_open_model_action(window):
+def test_main_window_has_the_model_workspace_and_open_model_action(window):
     from PySide6.QtGui import QAction
 
-    assert window.docks["modelDock"].widget().widget() is window.model_panel  # in a scroll area
+    assert window.centre_stack.widget(1).widget() is window.model_panel  # in a scroll area, in the centre
     action = window.findChild(QAction, "actionOpenModel")
     assert action is not None and action in window.file_menu.actions()
     assert window.model_panel.objectName() == "modelPanel"
 
 
-def test_open_model_shows_the_workspace_large(window, qtbot):
-    dock = window.docks["modelDock"]
-    assert not dock.isVisible()  # the toy lab's layout is untouched until a model is wanted
+def test_open_model_enters_model_mode_with_the_workspace_large(window, qtbot):
+    assert not window.model_panel.isVisible()  # the toy lab's layout is untouched until a model is wanted
     window.model_panel.picker.addItem("a model found", None)  # so no folder dialog opens
     window.action_open_model.trigger()
-    qtbot.waitUntil(dock.isVisible)
-    assert dock.isFloating() and dock.width() >= 900
+    qtbot.waitUntil(window.model_panel.isVisible)
+    assert window.model_mode() and window.model_panel.width() >= 900

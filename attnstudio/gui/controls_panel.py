@@ -24,6 +24,8 @@ from attnstudio.scene import MAX_TEMPERATURE, MIN_TEMPERATURE
 __all__ = ["ControlsPanel", "TemperatureControl"]
 
 MODES = [("translation", "Translation (English → French)"), ("self", "Self-attention (one sentence)")]
+MODEL_MODE = "model"  # not a scene setting: the window swaps the toy lab for a real model's workspace
+MODEL_MODE_LABEL = "Real model (BERT)"
 VARIANTS = [("uniform", "Equal weighting (average)"), ("dot", "Dot product"), ("scaled", "Scaled dot product (÷√d)")]
 HEAD_COUNTS = [1, 2, 4, 8]  # the divisors of the model width 16 up to 8
 
@@ -96,6 +98,10 @@ class TemperatureControl(QWidget):
 
 
 class ControlsPanel(QWidget):
+    """The toy scene's settings, and the mode selector that also leads to (and back from) a real model."""
+
+    model_mode_toggled = Signal(bool)  # the learner chose the real model (True) or a toy mode again (False)
+
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name_widget(self, "controlsPanel", "Attention controls")
@@ -103,9 +109,12 @@ class ControlsPanel(QWidget):
 
         self.mode = name_widget(QComboBox(self), "modeSelector", "Attention mode",
                                 "Translation: each English word looks at the French sentence. "
-                                "Self-attention: one sentence looks at itself.")
+                                "Self-attention: one sentence looks at itself. "
+                                "Real model: the heads of a pretrained BERT, read offline.")
         for key, label in MODES:
             self.mode.addItem(label, key)
+        self.mode.addItem(MODEL_MODE_LABEL, MODEL_MODE)
+        self.model_mode = False
         self.variant = name_widget(QComboBox(self), "variantSelector", "Attention variant",
                                    "Equal weighting averages every word (the old bottleneck); dot product scores "
                                    "query·key; scaled divides by √d so wide vectors do not saturate softmax.")
@@ -126,6 +135,10 @@ class ControlsPanel(QWidget):
         self.readout = name_widget(QLabel(self), "rowReadout", "Focused row readout")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setWordWrap(True)
+        self.model_note = name_widget(QLabel(
+            "The window shows a real model's heads. Your toy scene is kept as it is: choose Translation or "
+            "Self-attention to go back to it.", self), "modelModeNote", "Real model mode")
+        self.model_note.setWordWrap(True)
 
         for combo in (self.mode, self.variant, self.head):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -142,6 +155,9 @@ class ControlsPanel(QWidget):
         form.addRow(self.causal)
         form.addRow(self.positions)
         form.addRow(self.readout)
+        form.addRow(self.model_note)
+        self.form = form
+        form.setRowVisible(self.model_note, False)
 
         self.mode.activated.connect(self._on_mode)
         self.variant.activated.connect(self._on_variant)
@@ -162,7 +178,23 @@ class ControlsPanel(QWidget):
 
     # -- view → controller ----------------------------------------------------------------------------
     def _on_mode(self, _row: int) -> None:
-        self.controller.set_settings(mode=self.mode.currentData())
+        mode = self.mode.currentData()
+        if mode == MODEL_MODE:
+            self.set_model_mode(True)
+            return
+        self.set_model_mode(False)
+        self.controller.set_settings(mode=mode)
+
+    def set_model_mode(self, on: bool) -> None:
+        """Show the mode selector alone (real model) or every toy control again; tells the window if it changed."""
+        if on == self.model_mode:
+            return
+        self.model_mode = on
+        for row in range(1, self.form.rowCount()):
+            self.form.setRowVisible(row, not on)
+        self.form.setRowVisible(self.model_note, on)
+        self._refresh()
+        self.model_mode_toggled.emit(on)
 
     def _on_variant(self, _row: int) -> None:
         self.controller.set_settings(variant=self.variant.currentData())
@@ -189,7 +221,7 @@ class ControlsPanel(QWidget):
         s = scene.settings
         with signals_blocked(self.mode), signals_blocked(self.variant), signals_blocked(self.head_count), \
                 signals_blocked(self.head), signals_blocked(self.causal), signals_blocked(self.positions):
-            self.mode.setCurrentIndex(self.mode.findData(s.mode))
+            self.mode.setCurrentIndex(self.mode.findData(MODEL_MODE if self.model_mode else s.mode))
             self.variant.setCurrentIndex(self.variant.findData(s.variant))
             self.head_count.setCurrentIndex(self.head_count.findData(s.num_heads))
             if self.head.count() != s.num_heads:

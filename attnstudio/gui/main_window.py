@@ -1,11 +1,16 @@
-"""The main window: panels in docks around the alignment canvas, menus, files, undo history."""
+"""The main window: panels in docks around the alignment canvas, menus, files, undo history.
+
+Model mode (the mode selector's "Real model", or File → Open Model…) swaps the toy lab in the centre for a real
+model's workspace and hides the toy-only panels; a toy mode brings the learner's layout back exactly. The toy
+scene never hears of it.
+"""
 
 from __future__ import annotations
 
 import os
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -17,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -27,10 +33,11 @@ from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
 from attnstudio.gui.autosave import Autosaver, find_orphans, read_orphan
 from attnstudio.gui.controller import Controller
 from attnstudio.gui import export_dialog
-from attnstudio.gui.controls_panel import ControlsPanel
+from attnstudio.gui.controls_panel import MODEL_MODE, MODEL_MODE_LABEL, MODES, ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
 from attnstudio.gui.lesson_panel import LessonPanel
+from attnstudio.gui.lesson_stage import hide_stale_tab_bars
 from attnstudio.gui.model_panel import ModelPanel
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
@@ -43,9 +50,11 @@ __all__ = ["MainWindow"]
 
 SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
-ON_DEMAND_DOCKS = {"modelDock"}
-SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock", "modelDock"}
-LAYOUT_VERSION = 3  # bump when the dock set changes, so an old saved layout is not restored onto it
+SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock"}
+LAYOUT_VERSION = 4  # bump when the dock set changes, so an old saved layout is not restored onto it
+MODEL_MODE_DOCKS = {"controlsDock"}  # the docks model mode keeps: the mode selector leads back to the toy lab
+MODEL_MODE_STATE = 11  # saveState version of the toy layout kept during model mode (never written to the settings)
+MODE_SHORTCUTS = {"translation": "Ctrl+1", "self": "Ctrl+2", MODEL_MODE: "Ctrl+3"}
 
 
 class MainWindow(QMainWindow):
@@ -68,7 +77,20 @@ class MainWindow(QMainWindow):
         centre.setStretchFactor(0, 5)
         centre.setStretchFactor(1, 1)
         centre.setChildrenCollapsible(False)
-        self.setCentralWidget(centre)
+        # A real model's workspace takes the centre in model mode; it scrolls rather than widen the toy layout.
+        self.model_panel = ModelPanel()
+        self.model_panel.message.connect(self.show_message)
+        model_scroll = QScrollArea()
+        model_scroll.setObjectName("modelScroll")
+        model_scroll.setWidgetResizable(True)
+        model_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        model_scroll.setWidget(self.model_panel)
+        self.centre_stack = QStackedWidget()
+        self.centre_stack.setObjectName("centreStack")
+        self.centre_stack.addWidget(centre)
+        self.centre_stack.addWidget(model_scroll)
+        self.setCentralWidget(self.centre_stack)
+        self._toy_state: QByteArray | None = None  # the toy layout, kept while model mode shows
 
         self.sentence_panel = SentencePanel(self.controller)
         self.controls_panel = ControlsPanel(self.controller)
@@ -101,10 +123,6 @@ class MainWindow(QMainWindow):
         self._dock("lessonDock", "Lessons", self.lesson_panel, left)
         self.tabifyDockWidget(self.docks["sentenceDock"], self.docks["lessonDock"])
         self.docks["sentenceDock"].raise_()
-        # A real model's workspace is wide: hidden at first, it floats out large when opened (File → Open Model…).
-        self.model_panel = ModelPanel(self)
-        self.model_panel.message.connect(self.show_message)
-        self._dock("modelDock", "Model", self.model_panel, right).hide()
 
         self._build_actions()
         self._build_menus()
@@ -116,6 +134,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._restore_layout()
         self.autosaver = Autosaver(self.controller, parent=self)
+        self.controls_panel.model_mode_toggled.connect(self._on_model_mode_toggled)
+        self.controller.scene_changed.connect(self._sync_mode_actions)
+        self._sync_mode_actions()
 
     # -- construction -----------------------------------------------------------------------------------
     def _on_undo_dock_visible(self, visible: bool) -> None:
@@ -161,7 +182,12 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        stack = self.controller.undo_stack
+        # Edit → Undo undoes the toy scene's edits, or in model mode the real model's query edits.
+        self.undo_group = QUndoGroup(self)
+        self.undo_group.addStack(self.controller.undo_stack)
+        self.undo_group.addStack(self.model_panel.undo_stack)
+        self.undo_group.setActiveStack(self.controller.undo_stack)
+        stack = self.undo_group
         self.action_new = self._action("actionNew", "&New", self.new_scene, QKeySequence.StandardKey.New,
                                        "Start again from the seed example")
         self.action_open = self._action("actionOpen", "&Open…", self.open_scene_dialog, QKeySequence.StandardKey.Open,
@@ -189,6 +215,14 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.action_reset_vectors = self._action("actionResetVectors", "Reset &Vectors", self.controller.reset_overrides,
                                                  "Ctrl+R", "Undo every hand edit of q, k and v")
+        self.mode_actions = QActionGroup(self)
+        self.mode_actions.setExclusive(True)
+        for key, text in (*MODES, (MODEL_MODE, MODEL_MODE_LABEL)):
+            action = self._action(f"actionMode_{key}", text, self._mode_action_triggered, MODE_SHORTCUTS[key],
+                                  f"Switch to {text[0].lower() + text[1:]}")
+            action.setCheckable(True)
+            action.setData(key)
+            self.mode_actions.addAction(action)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -223,6 +257,9 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         view_menu.setObjectName("menuView")
+        for action in self.mode_actions.actions():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
@@ -233,6 +270,7 @@ class MainWindow(QMainWindow):
         lessons_menu = bar.addMenu("&Lessons")
         lessons_menu.setObjectName("menuLessons")
         self.lesson_panel.attach_menu(lessons_menu)
+        self.lessons_menu = lessons_menu
 
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
@@ -253,6 +291,7 @@ class MainWindow(QMainWindow):
 
     def new_scene(self) -> None:
         if self._confirm_discard():
+            self.set_model_mode(False)
             self.controller.new_scene()
 
     def open_scene_dialog(self) -> None:
@@ -263,6 +302,7 @@ class MainWindow(QMainWindow):
             self.open_scene(path)
 
     def open_scene(self, path: str) -> bool:
+        self.set_model_mode(False)
         if self.controller.open_scene(path):
             self._add_recent(path)
             return True
@@ -336,19 +376,35 @@ class MainWindow(QMainWindow):
                           "transformers: move the vectors yourself and watch the spotlight follow.</p>")
 
     # -- export (attnstudio.gui.export_dialog does the work) ------------------------------------------------
+    def export_figure(self):
+        """What Export Image and Copy Image draw: the toy alignment, or in model mode the shown head (or None)."""
+        return self.model_panel.figure() if self.model_mode() else self.canvas.figure()
+
     def export_image(self) -> None:
-        dialog = export_dialog.ExportDialog(self.canvas.figure(), self.settings, self)
+        figure = self.export_figure()
+        if figure is None:
+            self.show_message("Nothing to export yet: choose a model first.")
+            return
+        dialog = export_dialog.ExportDialog(figure, self.settings, self)
+        if self.model_mode() and self.model_panel.views.currentWidget() is self.model_panel.heatmap:
+            dialog.view.setCurrentIndex(dialog.view.findData("heatmap"))
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.show_message(f"Exported the figure to {dialog.saved_path}")
 
     def current_view(self) -> str:
-        """The view Copy Image copies: the heatmap when it has the keyboard focus, else the alignment."""
+        """The view Copy Image copies: the heatmap when it has the keyboard focus (or its tab shows), else lines."""
+        if self.model_mode():
+            return "heatmap" if self.model_panel.views.currentWidget() is self.model_panel.heatmap else "lines"
         focus = QApplication.focusWidget()
         return "heatmap" if focus is not None and self.heatmap.isAncestorOf(focus) else "lines"
 
     def copy_image(self) -> None:
+        figure = self.export_figure()
+        if figure is None:
+            self.show_message("Nothing to copy yet: choose a model first.")
+            return
         view = self.current_view()
-        export_dialog.copy_image(self.canvas.figure(), view, Theme.from_palette(self.canvas.palette()),
+        export_dialog.copy_image(figure, view, Theme.from_palette(self.canvas.palette()),
                                  max(2.0, self.devicePixelRatioF()))
         self.show_message(f"Copied the {'heatmap' if view == 'heatmap' else 'alignment'} as an image")
 
@@ -358,17 +414,76 @@ class MainWindow(QMainWindow):
             self.show_message(f"Exported the weights to {path}")
 
     def open_model(self) -> None:
-        """Show the Model workspace, floating and large when its dock is too narrow; ask for a folder if none is found."""
-        dock = self.docks["modelDock"]
-        dock.show()
-        dock.raise_()
-        if dock.width() < 900 and not dock.isFloating():
-            dock.setFloating(True)
-            dock.resize(1200, 760)
-        if self.model_panel.picker.count() <= 1 and self.model_panel.open_button.isEnabled():
-            self.model_panel.open_folder_dialog()
+        """Enter model mode; ask for a folder when no model was found on this computer."""
+        self.set_model_mode(True)
+        panel = self.model_panel
+        if panel.picker.count() <= 1 and panel.open_button.isEnabled() and not panel.is_loading():
+            panel.open_folder_dialog()
         else:
-            self.model_panel.picker.setFocus()
+            panel.picker.setFocus()
+
+    # -- model mode -------------------------------------------------------------------------------------
+    def model_mode(self) -> bool:
+        return self.centre_stack.currentIndex() == 1
+
+    def set_model_mode(self, on: bool) -> None:
+        """Show a real model's workspace in the centre (True) or the toy lab as the learner left it (False)."""
+        self.controls_panel.set_model_mode(on)  # announces the change: _on_model_mode_toggled does the rest
+
+    def _on_model_mode_toggled(self, on: bool) -> None:
+        if on == self.model_mode():
+            return
+        if on:
+            self.lesson_panel.leave()  # a lesson owns the layout; it gives it back before the model takes it
+            self._toy_state = self.saveState(MODEL_MODE_STATE)
+            for name, dock in self.docks.items():
+                dock.setVisible(name in MODEL_MODE_DOCKS)
+            self.centre_stack.setCurrentIndex(1)
+            self._narrow_controls()
+            QTimer.singleShot(0, self._narrow_controls)  # again once the hidden docks have left the layout
+            self.undo_group.setActiveStack(self.model_panel.undo_stack)
+            panel = self.model_panel
+            (panel.sentence if panel.model is not None else panel.picker).setFocus()
+        else:
+            self.centre_stack.setCurrentIndex(0)
+            if self._toy_state is not None:
+                self.restoreState(self._toy_state, MODEL_MODE_STATE)
+                self._toy_state = None
+            self.undo_group.setActiveStack(self.controller.undo_stack)
+            QTimer.singleShot(0, self._tidy_tab_bars)
+        for action in (self.action_export_weights, self.action_reset_vectors, self.lessons_menu.menuAction(),
+                       self.lesson_panel.action_open_lesson):
+            action.setEnabled(not on)
+        self._sync_mode_actions()
+        self.show_message("Real model mode: a pretrained BERT's heads, read offline." if on else
+                          "Back to the toy lab, as you left it.")
+
+    def _narrow_controls(self) -> None:
+        """Model mode: the controls dock holds only the mode selector; the model gets the width."""
+        if self.model_mode():
+            self.resizeDocks([self.docks["controlsDock"]], [max(230, int(self.width() * 0.16))],
+                             Qt.Orientation.Horizontal)
+
+    def _tidy_tab_bars(self) -> None:
+        hide_stale_tab_bars(self)  # Qt 6.11 leaves a stray tab strip after restoreState (see lesson_stage)
+
+    def _mode_action_triggered(self, _checked: bool = False) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.choose_mode(action.data())
+
+    def choose_mode(self, mode: str) -> None:
+        """Translation, self-attention (toy scene settings) or the real model (the window's, not the scene's)."""
+        if mode == MODEL_MODE:
+            self.set_model_mode(True)
+            return
+        self.set_model_mode(False)
+        self.controller.set_settings(mode=mode)
+
+    def _sync_mode_actions(self, *_args) -> None:
+        mode = MODEL_MODE if self.model_mode() else self.controller.scene.settings.mode
+        for action in self.mode_actions.actions():
+            action.setChecked(action.data() == mode)
 
     # -- layout -------------------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -406,15 +521,16 @@ class MainWindow(QMainWindow):
                          [int(h * 0.32), int(h * 0.38)], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
+        self.set_model_mode(False)
         self.restoreState(self._default_state, LAYOUT_VERSION)
-        for name, dock in self.docks.items():
-            if name not in ON_DEMAND_DOCKS:  # the model workspace opens from File → Open Model…, floating
-                dock.show()
+        for dock in self.docks.values():
+            dock.show()
         self.settings.remove("window/state")
         self._size_docks()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.model_panel.shutdown()
+        self.set_model_mode(False)  # the toy layout is the one kept for next time
         self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
         if not self._confirm_discard():
             event.ignore()

