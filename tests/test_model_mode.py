@@ -25,9 +25,15 @@ def choose(window, mode: str) -> None:
     combo.activated.emit(combo.currentIndex())
 
 
-def layout_of(window) -> dict[str, tuple[bool, bool]]:
-    """Each dock: (shown, floating) — what the learner sees of the layout."""
-    return {name: (not dock.isHidden(), dock.isFloating()) for name, dock in window.docks.items()}
+def layout_of(window, sizes: bool = False) -> dict[str, tuple]:
+    """Each dock: (shown, floating) and, with ``sizes``, where it is — what the learner sees of the layout.
+
+    A dock behind another's tab is parked off-screen by QMainWindow; where exactly does not matter.
+    """
+    def where(dock) -> tuple:
+        return (dock.geometry().getRect(),) if sizes and dock.x() >= 0 else ()
+
+    return {name: (not dock.isHidden(), dock.isFloating()) + where(dock) for name, dock in window.docks.items()}
 
 
 @pytest.fixture
@@ -51,7 +57,8 @@ def test_the_mode_selector_offers_the_real_model(window):
 
 def test_model_mode_takes_the_centre_and_back_restores_the_toy_layout_and_scene(window, qtbot):
     scene_before = window.controller.scene.to_dict()
-    layout_before = layout_of(window)
+    qtbot.wait(50)  # the first sharing out of the dock sizes
+    layout_before = layout_of(window, sizes=True)
     steps = window.controller.undo_stack.count()
     choose(window, "model")
     qtbot.waitUntil(window.model_panel.isVisible)
@@ -67,7 +74,7 @@ def test_model_mode_takes_the_centre_and_back_restores_the_toy_layout_and_scene(
     choose(window, "translation")
     qtbot.waitUntil(window.canvas.isVisible)
     assert not window.model_mode() and not window.model_panel.isVisible()
-    assert layout_of(window) == layout_before
+    qtbot.waitUntil(lambda: layout_of(window, sizes=True) == layout_before)
     assert window.findChild(QComboBox, "variantSelector").isVisible()
     assert window.controller.scene.to_dict() == scene_before
     assert window.controller.undo_stack.count() == steps

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QStackedWidget,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -33,11 +32,11 @@ from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
 from attnstudio.gui.autosave import Autosaver, find_orphans, read_orphan
 from attnstudio.gui.controller import Controller
 from attnstudio.gui import export_dialog
-from attnstudio.gui.controls_panel import MODEL_MODE, MODEL_MODE_LABEL, MODES, ControlsPanel
+from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
 from attnstudio.gui.lesson_panel import LessonPanel
-from attnstudio.gui.lesson_stage import hide_stale_tab_bars
+from attnstudio.gui.model_mode import ModelMode, centre_stack
 from attnstudio.gui.model_panel import ModelPanel
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
@@ -52,9 +51,6 @@ SCENE_FILTER = "AttnStudio scenes (*.attn.json);;JSON files (*.json);;All files 
 MAX_RECENT = 8
 SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock"}
 LAYOUT_VERSION = 4  # bump when the dock set changes, so an old saved layout is not restored onto it
-MODEL_MODE_DOCKS = {"controlsDock"}  # the docks model mode keeps: the mode selector leads back to the toy lab
-MODEL_MODE_STATE = 11  # saveState version of the toy layout kept during model mode (never written to the settings)
-MODE_SHORTCUTS = {"translation": "Ctrl+1", "self": "Ctrl+2", MODEL_MODE: "Ctrl+3"}
 
 
 class MainWindow(QMainWindow):
@@ -77,20 +73,10 @@ class MainWindow(QMainWindow):
         centre.setStretchFactor(0, 5)
         centre.setStretchFactor(1, 1)
         centre.setChildrenCollapsible(False)
-        # A real model's workspace takes the centre in model mode; it scrolls rather than widen the toy layout.
         self.model_panel = ModelPanel()
         self.model_panel.message.connect(self.show_message)
-        model_scroll = QScrollArea()
-        model_scroll.setObjectName("modelScroll")
-        model_scroll.setWidgetResizable(True)
-        model_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        model_scroll.setWidget(self.model_panel)
-        self.centre_stack = QStackedWidget()
-        self.centre_stack.setObjectName("centreStack")
-        self.centre_stack.addWidget(centre)
-        self.centre_stack.addWidget(model_scroll)
+        self.centre_stack = centre_stack(centre, self.model_panel)
         self.setCentralWidget(self.centre_stack)
-        self._toy_state: QByteArray | None = None  # the toy layout, kept while model mode shows
 
         self.sentence_panel = SentencePanel(self.controller)
         self.controls_panel = ControlsPanel(self.controller)
@@ -134,9 +120,6 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._restore_layout()
         self.autosaver = Autosaver(self.controller, parent=self)
-        self.controls_panel.model_mode_toggled.connect(self._on_model_mode_toggled)
-        self.controller.scene_changed.connect(self._sync_mode_actions)
-        self._sync_mode_actions()
 
     # -- construction -----------------------------------------------------------------------------------
     def _on_undo_dock_visible(self, visible: bool) -> None:
@@ -215,14 +198,7 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.action_reset_vectors = self._action("actionResetVectors", "Reset &Vectors", self.controller.reset_overrides,
                                                  "Ctrl+R", "Undo every hand edit of q, k and v")
-        self.mode_actions = QActionGroup(self)
-        self.mode_actions.setExclusive(True)
-        for key, text in (*MODES, (MODEL_MODE, MODEL_MODE_LABEL)):
-            action = self._action(f"actionMode_{key}", text, self._mode_action_triggered, MODE_SHORTCUTS[key],
-                                  f"Switch to {text[0].lower() + text[1:]}")
-            action.setCheckable(True)
-            action.setData(key)
-            self.mode_actions.addAction(action)
+        self.modes = ModelMode(self)  # the View menu's mode actions and the switch to a real model
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -257,7 +233,7 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         view_menu.setObjectName("menuView")
-        for action in self.mode_actions.actions():
+        for action in self.modes.actions.actions():
             view_menu.addAction(action)
         view_menu.addSeparator()
         for dock in self.docks.values():
@@ -422,68 +398,17 @@ class MainWindow(QMainWindow):
         else:
             panel.picker.setFocus()
 
-    # -- model mode -------------------------------------------------------------------------------------
+    # -- model mode (attnstudio.gui.model_mode does the work) --------------------------------------------
     def model_mode(self) -> bool:
-        return self.centre_stack.currentIndex() == 1
+        return self.modes.active()
 
     def set_model_mode(self, on: bool) -> None:
         """Show a real model's workspace in the centre (True) or the toy lab as the learner left it (False)."""
-        self.controls_panel.set_model_mode(on)  # announces the change: _on_model_mode_toggled does the rest
-
-    def _on_model_mode_toggled(self, on: bool) -> None:
-        if on == self.model_mode():
-            return
-        if on:
-            self.lesson_panel.leave()  # a lesson owns the layout; it gives it back before the model takes it
-            self._toy_state = self.saveState(MODEL_MODE_STATE)
-            for name, dock in self.docks.items():
-                dock.setVisible(name in MODEL_MODE_DOCKS)
-            self.centre_stack.setCurrentIndex(1)
-            self._narrow_controls()
-            QTimer.singleShot(0, self._narrow_controls)  # again once the hidden docks have left the layout
-            self.undo_group.setActiveStack(self.model_panel.undo_stack)
-            panel = self.model_panel
-            (panel.sentence if panel.model is not None else panel.picker).setFocus()
-        else:
-            self.centre_stack.setCurrentIndex(0)
-            if self._toy_state is not None:
-                self.restoreState(self._toy_state, MODEL_MODE_STATE)
-                self._toy_state = None
-            self.undo_group.setActiveStack(self.controller.undo_stack)
-            QTimer.singleShot(0, self._tidy_tab_bars)
-        for action in (self.action_export_weights, self.action_reset_vectors, self.lessons_menu.menuAction(),
-                       self.lesson_panel.action_open_lesson):
-            action.setEnabled(not on)
-        self._sync_mode_actions()
-        self.show_message("Real model mode: a pretrained BERT's heads, read offline." if on else
-                          "Back to the toy lab, as you left it.")
-
-    def _narrow_controls(self) -> None:
-        """Model mode: the controls dock holds only the mode selector; the model gets the width."""
-        if self.model_mode():
-            self.resizeDocks([self.docks["controlsDock"]], [max(230, int(self.width() * 0.16))],
-                             Qt.Orientation.Horizontal)
-
-    def _tidy_tab_bars(self) -> None:
-        hide_stale_tab_bars(self)  # Qt 6.11 leaves a stray tab strip after restoreState (see lesson_stage)
-
-    def _mode_action_triggered(self, _checked: bool = False) -> None:
-        action = self.sender()
-        if isinstance(action, QAction):
-            self.choose_mode(action.data())
+        self.modes.set_active(on)
 
     def choose_mode(self, mode: str) -> None:
-        """Translation, self-attention (toy scene settings) or the real model (the window's, not the scene's)."""
-        if mode == MODEL_MODE:
-            self.set_model_mode(True)
-            return
-        self.set_model_mode(False)
-        self.controller.set_settings(mode=mode)
-
-    def _sync_mode_actions(self, *_args) -> None:
-        mode = MODEL_MODE if self.model_mode() else self.controller.scene.settings.mode
-        for action in self.mode_actions.actions():
-            action.setChecked(action.data() == mode)
+        """"translation" or "self" (the toy scene's setting), or "model" (the window's)."""
+        self.modes.choose(mode)
 
     # -- layout -------------------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -510,6 +435,9 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         """Share the space sensibly at any window size (1280×800 … 1920×1080)."""
         if self.settings.value("window/state"):
+            return
+        if self.model_mode():  # the toy docks are hidden: size them when they come back
+            self.modes.size_docks_later = True
             return
         w, h = self.width(), self.height()
         self.resizeDocks([self.docks["sentenceDock"], self.docks["heatmapDock"]],
