@@ -69,7 +69,7 @@ def test_model_mode_takes_the_centre_and_back_restores_the_toy_layout_and_scene(
     assert window.model_panel.width() >= 900  # at 1280×800 the model gets most of the width
     assert window.controller.scene.to_dict() == scene_before  # not stored in the toy scene
     assert window.controller.undo_stack.count() == steps
-    assert not window.action_export_weights.isEnabled()
+    assert not window.action_reset_vectors.isEnabled()  # toy-only commands pause
 
     choose(window, "translation")
     qtbot.waitUntil(window.canvas.isVisible)
@@ -78,7 +78,7 @@ def test_model_mode_takes_the_centre_and_back_restores_the_toy_layout_and_scene(
     assert window.findChild(QComboBox, "variantSelector").isVisible()
     assert window.controller.scene.to_dict() == scene_before
     assert window.controller.undo_stack.count() == steps
-    assert window.action_export_weights.isEnabled()
+    assert window.action_reset_vectors.isEnabled()
 
 
 def test_choosing_self_attention_from_model_mode_switches_the_scene_too(window, qtbot):
@@ -202,3 +202,21 @@ def test_export_back_in_the_toy_lab_exports_the_toy_scene(loaded, monkeypatch, t
     choose(loaded, "translation")
     dialog = _export(loaded, monkeypatch, tmp_path / "toy.svg")
     assert dialog.figure.query_labels == loaded.canvas.figure().query_labels
+
+
+def test_export_weights_in_model_mode_writes_the_shown_view_as_the_cli_does(loaded, monkeypatch, tmp_path):
+    import json
+
+    from attnstudio.gui import export_dialog
+
+    panel = loaded.model_panel
+    panel.select_head(1, 2)
+    panel.drag_query((0.4, 0.3))  # an edit not yet propagated: the file has what the window shows
+    path = tmp_path / "head.json"
+    monkeypatch.setattr(export_dialog, "_ask_save_path", lambda *args: (str(path), ".json"))
+    loaded.action_export_weights.trigger()
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["format"] == "attnstudio-model-weights"
+    assert (document["layer"], document["head"]) == (1, 2)
+    assert document["tokens"] == list(panel.base.tokens.pieces)
+    np.testing.assert_allclose(document["weights"], panel.shown_weights())

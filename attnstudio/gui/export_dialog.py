@@ -8,6 +8,7 @@ command line runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -279,8 +280,12 @@ def copy_image(figure: AlignmentFigure, view: str, theme: Theme, scale: float = 
     return image
 
 
-def export_weights(parent: QWidget, scene, settings: QSettings) -> str:
-    """Ask for a .csv or .json file and write the weights there (the CLI's formats). The path, or '' if none."""
+def export_weights(parent: QWidget, scene, settings: QSettings,
+                   data: Callable[[str], bytes] | None = None) -> str:
+    """Ask for a .csv or .json file and write the weights there (the CLI's formats). The path, or '' if none.
+
+    ``data(suffix)`` gives the file's bytes instead of the toy ``scene``'s weights (a real model's head).
+    """
     folder = settings.value(f"{SETTINGS_GROUP}/folder", "")
     if not isinstance(folder, str) or not os.path.isdir(folder):
         folder = os.path.expanduser("~")
@@ -288,7 +293,7 @@ def export_weights(parent: QWidget, scene, settings: QSettings) -> str:
     if not path:
         return ""
     try:
-        atomic_write_bytes(path, weights_bytes(scene, suffix))
+        atomic_write_bytes(path, data(suffix) if data is not None else weights_bytes(scene, suffix))
     except SaveError as exc:
         QMessageBox.warning(parent, "Cannot export the weights", f"{exc}\n\nAny file already there is unchanged.")
         return ""

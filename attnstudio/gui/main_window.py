@@ -385,7 +385,13 @@ class MainWindow(QMainWindow):
         self.show_message(f"Copied the {'heatmap' if view == 'heatmap' else 'alignment'} as an image")
 
     def export_weights(self) -> None:
-        path = export_dialog.export_weights(self, self.controller.scene, self.settings)
+        """The toy scene's weights, or in model mode the shown view of the real model (as the CLI writes them)."""
+        model = self.model_panel if self.model_mode() else None
+        if model is not None and model.base is None:
+            self.show_message("Nothing to export yet: choose a model first.")
+            return
+        path = export_dialog.export_weights(self, self.controller.scene, self.settings,
+                                            None if model is None else model.weights_bytes)
         if path:
             self.show_message(f"Exported the weights to {path}")
 

@@ -91,7 +91,7 @@ class ModelMode(QObject):
             self._enter()
         else:
             self._leave()
-        for action in (window.action_export_weights, window.action_reset_vectors, window.lessons_menu.menuAction(),
+        for action in (window.action_reset_vectors, window.lessons_menu.menuAction(),
                        window.lesson_panel.action_open_lesson):
             action.setEnabled(not on)
         self.sync_actions()

@@ -6,6 +6,7 @@ is one undo step, and undo recomputes from the remembered query, so the weights 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -433,6 +434,19 @@ class ModelPanel(QWidget):
         if view == "rollout":
             return attention_rollout(self.attentions(), self.layer)
         return np.asarray(self.head_weights(), dtype=np.float64)
+
+    def shown_run(self) -> BertForward | None:
+        """The run as shown: the propagated one, with the layers whose edits are newer recomputed."""
+        return None if self.base is None else dataclasses.replace(self.base, layers=tuple(self.layers))
+
+    def weights_bytes(self, suffix: str) -> bytes:
+        """The shown view's weights as the CLI writes them (``.csv`` or ``.json``)."""
+        from attnstudio.export.model_data import model_weights_bytes
+
+        if self.base is None:
+            raise ValueError("no model is loaded")
+        return model_weights_bytes(self.model, self.shown_run(), self.layer, self.head, suffix, self.view(),
+                                   self.hide_special.isChecked())
 
     def _visible(self) -> list[int]:
         special = self.base.tokens.special
