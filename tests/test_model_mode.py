@@ -110,10 +110,30 @@ def test_without_a_model_the_workspace_shows_its_picker(window, qtbot):
 
 
 def test_closing_in_model_mode_keeps_the_toy_layout_for_next_time(window, qtbot):
+    from attnstudio.gui.main_window import MainWindow
+    from tests.conftest import _forget_changes
+
     layout_before = layout_of(window)
     choose(window, "model")
-    window.set_model_mode(False)
-    assert layout_of(window) == layout_before
+    _forget_changes(window)
+    window.close()
+    again = MainWindow(settings=window.settings)  # the next start, with what the first one saved
+    qtbot.addWidget(again, before_close_func=_forget_changes)
+    again.show()
+    qtbot.waitExposed(again)
+    assert not again.model_mode()
+    assert layout_of(again) == layout_before
+
+
+def test_copy_image_in_model_mode_copies_the_shown_head(loaded, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    panel = loaded.model_panel
+    panel.views.setCurrentWidget(panel.heatmap)
+    QGuiApplication.clipboard().clear()
+    loaded.action_copy_image.trigger()
+    assert "heatmap" in loaded.status_label.text()
+    assert not QGuiApplication.clipboard().image().isNull()
 
 
 def test_clicking_a_token_in_the_model_views_focuses_it(loaded, qtbot):
@@ -220,3 +240,21 @@ def test_export_weights_in_model_mode_writes_the_shown_view_as_the_cli_does(load
     assert (document["layer"], document["head"]) == (1, 2)
     assert document["tokens"] == list(panel.base.tokens.pieces)
     np.testing.assert_allclose(document["weights"], panel.shown_weights())
+
+
+def test_model_mode_during_a_lesson_leaves_it_and_comes_back_to_the_learners_layout(window, qtbot):
+    from attnstudio.lessons import shipped_lessons
+
+    qtbot.wait(50)  # the first sharing out of the dock sizes
+    scene_before = window.controller.scene.to_dict()
+    layout_before = layout_of(window, sizes=True)
+    lessons = window.lesson_panel
+    assert lessons.start_lesson(shipped_lessons()[0])
+    assert lessons.active
+    window.findChild(QAction, "actionMode_model").trigger()  # the selector may be locked by the lesson
+    assert window.model_mode() and not lessons.active
+    assert not window.lessons_menu.menuAction().isEnabled()  # no lesson starts over the model
+    window.findChild(QAction, "actionMode_translation").trigger()
+    assert window.lessons_menu.menuAction().isEnabled()
+    qtbot.waitUntil(lambda: layout_of(window, sizes=True) == layout_before)
+    assert window.controller.scene.to_dict() == scene_before

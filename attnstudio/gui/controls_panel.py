@@ -110,7 +110,7 @@ class ControlsPanel(QWidget):
         self.mode = name_widget(QComboBox(self), "modeSelector", "Attention mode",
                                 "Translation: each English word looks at the French sentence. "
                                 "Self-attention: one sentence looks at itself. "
-                                "Real model: the heads of a pretrained BERT, read offline.")
+                                "Real model: the heads of a pretrained BERT, read offline (Ctrl+1/2/3 switch).")
         for key, label in MODES:
             self.mode.addItem(label, key)
         self.mode.addItem(MODEL_MODE_LABEL, MODEL_MODE)
@@ -137,7 +137,7 @@ class ControlsPanel(QWidget):
         self.readout.setWordWrap(True)
         self.model_note = name_widget(QLabel(
             "The window shows a real model's heads. Your toy scene is kept as it is: choose Translation or "
-            "Self-attention to go back to it.", self), "modelModeNote", "Real model mode")
+            "Self-attention (Ctrl+1, Ctrl+2) to go back to it.", self), "modelModeNote", "Real model mode")
         self.model_note.setWordWrap(True)
 
         for combo in (self.mode, self.variant, self.head):
