@@ -201,7 +201,7 @@ def test_export_image_in_model_mode_writes_the_shown_head_as_svg(loaded, monkeyp
     panel = loaded.model_panel
     panel.select_head(2, 1)
     dialog = _export(loaded, monkeypatch, tmp_path / "head.svg")
-    assert "layer 2, head 1" in dialog.figure.title
+    assert dialog.figure.title == f"{panel.model.name}: Self-attention, layer 2, head 1"  # as the CLI titles it
     text = (tmp_path / "head.svg").read_text(encoding="utf-8")
     pieces = [p for p in panel.base.tokens.pieces if p.isalpha() and len(p) > 2]
     assert pieces and all(f">{p}<" in text for p in pieces[:3])

@@ -354,7 +354,7 @@ class MainWindow(QMainWindow):
     # -- export (attnstudio.gui.export_dialog does the work) ------------------------------------------------
     def export_figure(self):
         """What Export Image and Copy Image draw: the toy alignment, or in model mode the shown head (or None)."""
-        return self.model_panel.figure() if self.model_mode() else self.canvas.figure()
+        return self.model_panel.export_figure() if self.model_mode() else self.canvas.figure()
 
     def export_image(self) -> None:
         figure = self.export_figure()

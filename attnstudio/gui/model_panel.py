@@ -384,6 +384,11 @@ class ModelPanel(QWidget):
         return AlignmentFigure(labels, labels, weights, focus=focus, title=title, query_caption="queries",
                                key_caption="keys", mask=mask)
 
+    def export_figure(self) -> AlignmentFigure | None:
+        """``figure()`` titled as the command line titles it: the model's name first (it leaves the window)."""
+        figure = self.figure()
+        return None if figure is None else dataclasses.replace(figure, title=f"{self.model.name}: {figure.title}")
+
     def _redraw(self, *_args) -> None:
         if self.base is None or not self.layers:
             return
