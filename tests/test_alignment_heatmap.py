@@ -236,3 +236,63 @@ def test_heatmap_empty_and_large(qtbot, heatmap, controller):
     geometry = heatmap.canvas.geometry_of_figure()
     assert geometry.n_q == geometry.n_k == 126 and geometry.label_steps[0] > 1
     assert not np.isnan(heatmap.figure().weights).any()
+
+
+def _full_paint(canvas):
+    """The canvas's figure painted in one go, as the exporters do: the reference the cached layers must match."""
+    from PySide6.QtGui import QPainter, QPixmap
+
+    from attnstudio.gui.painting import paint_alignment_base
+
+    rect = canvas._plot_rect()  # noqa: SLF001 (the canvas's own figure rectangle)
+    pixmap = QPixmap(int(rect.width()), int(rect.height()))
+    pixmap.fill(canvas._theme.background)  # noqa: SLF001
+    painter = QPainter(pixmap)
+    geometry = paint_alignment_base(painter, rect, canvas._shown(), canvas._theme)  # noqa: SLF001
+    painter.end()
+    return pixmap.toImage(), geometry
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+
+
+@pytest.mark.parametrize("words", [7, 80])
+def test_a_query_edit_redraws_only_the_focused_lines_and_matches_a_full_paint(qtbot, canvas, controller,
+                                                                               monkeypatch, words):
+    import attnstudio.gui.alignment as alignment_module
+
+    if words > 7:  # 80 × 80 pairs: above SKIP_FROM_PAIRS, where weak lines are left out and capped
+        lemmas = " ".join(sorted(controller.scene.model.lexicon.languages["en"]["forms"])[:words])
+        controller.set_sentence("target", lemmas)
+        controller.set_sentence("source", lemmas)
+    canvas.grab()
+    static_paints = []
+    original = alignment_module.paint_alignment_static
+    monkeypatch.setattr(alignment_module, "paint_alignment_static",
+                        lambda *args: static_paints.append(1) or original(*args))
+    scene = controller.scene
+    focus = scene.focus
+    before = canvas.geometry_of_figure()
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))  # a kind most keys have: weights move
+    assert controller.set_component(scene.query_side(), focus, "q", dim, 40.0)
+    shown = canvas.grab().toImage()
+    assert static_paints == []  # the labels and the other queries' lines were kept
+    after = canvas.geometry_of_figure()
+    reference, geometry = _full_paint(canvas)
+    # The same lines, widths and labels as painting the whole figure again …
+    assert np.array_equal(after.pairs, geometry.pairs) and np.allclose(after.widths, geometry.widths)
+    assert after.query_rects == geometry.query_rects and after.skipped == geometry.skipped
+    assert not np.array_equal(after.widths, before.widths)  # … and the focused lines really moved
+    # … and the same pixels, but for the few a dot drawn twice darkens at its rim.
+    offset, width = canvas._offset(), min(canvas.width(), reference.width())  # noqa: SLF001 (scrolled at 80 words)
+    rows = slice(4, reference.height() - 4)  # not the focus frame
+    a = _pixels(shown)[rows, 4: width - 4, :3].astype(int)
+    b = _pixels(reference)[rows, offset + 4: offset + width - 4, :3].astype(int)
+    assert (np.abs(a - b).max(-1) > 40).mean() < 0.002
+    # A key edit moves every query's weights: then the static layer is painted again.
+    key = int(np.argmax(np.abs(controller.result().k[:, dim])))
+    assert controller.set_component(scene.side_of("k"), key, "k", dim, -25.0)
+    canvas.grab()
+    assert static_paints == [1]

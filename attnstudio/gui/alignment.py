@@ -31,8 +31,14 @@ from attnstudio.gui.painting import (
     AlignmentGeometry,
     Theme,
     alignment_min_width,
+    AlignmentLayout,
+    alignment_layout,
+    alignment_static_matches,
+    blank_alignment_geometry,
     paint_alignment_base,
+    paint_alignment_focus,
     paint_alignment_hover,
+    paint_alignment_static,
     paint_message,
     paint_spotlight,
     spotlight_height,
@@ -127,6 +133,11 @@ class AlignmentCanvas(QWidget):
         self._figure: AlignmentFigure | None = None
         self._geometry: AlignmentGeometry | None = None
         self._base: QPixmap | None = None  # lines and labels without hover; hovering only paints on top
+        self._static: QPixmap | None = None  # the base without the focused query's lines (see _layout)
+        self._static_fig: AlignmentFigure | None = None
+        self._static_window = QRectF()
+        self._static_layout: AlignmentLayout | str = ""
+        self._static_geometry: AlignmentGeometry | None = None
         self._base_window = QRectF()  # the part of the content the cached pixmap holds
         self._hover: tuple[int | None, int | None] | None = None
         self._info = ""
@@ -184,6 +195,7 @@ class AlignmentCanvas(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.PaletteChange:
             self._theme = Theme.from_palette(self.palette())
+            self._static = None
             self._invalidate()
         super().changeEvent(event)
 
@@ -212,7 +224,7 @@ class AlignmentCanvas(QWidget):
         self.scrollbar.setGeometry(0, self.height() - hint, self.width(), hint)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        self._base, self._geometry = None, None
+        self._base, self._geometry, self._static = None, None, None
         self._update_scrollbar()
         super().resizeEvent(event)
 
@@ -250,7 +262,9 @@ class AlignmentCanvas(QWidget):
         """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry.
 
         The pixmap holds the whole scrollable width, unless that would be huge (hundreds of words on a
-        high-DPI screen): then it holds the visible part and is redrawn when the view scrolls.
+        high-DPI screen): then it holds the visible part and is redrawn when the view scrolls. It is built in
+        two layers: the static one (labels, the other queries' lines) is kept while only the focused query's
+        weights change, the usual edit; only the focused query's lines are then drawn again over it.
         """
         rect = self._plot_rect()
         ratio = self.devicePixelRatioF()
@@ -260,15 +274,37 @@ class AlignmentCanvas(QWidget):
             return self._geometry
         if rect.width() < 1 or rect.height() < 1:
             return None
-        self._base = QPixmap(int(np.ceil(window.width() * ratio)), int(np.ceil(window.height() * ratio)))
-        self._base.setDevicePixelRatio(ratio)
-        self._base.fill(self._theme.background)
-        self._base_window = window
+        fig = self._shown()
+        if self._static is None or self._static_window != window or not alignment_static_matches(self._static_fig, fig):
+            self._static = self._pixmap(window, ratio)
+            painter = QPainter(self._static)
+            painter.translate(-window.left(), 0)
+            self._static_layout = alignment_layout(rect, fig, self._theme)
+            if isinstance(self._static_layout, str):
+                paint_message(painter, rect, self._static_layout, self._theme)
+                self._static_geometry = blank_alignment_geometry(fig)
+            else:
+                self._static_geometry = paint_alignment_static(painter, self._static_layout, fig, self._theme)
+            painter.end()
+            self._static_fig, self._static_window = fig, window
+        self._base = self._pixmap(window, ratio)
         painter = QPainter(self._base)
+        painter.drawPixmap(0, 0, self._static)
         painter.translate(-window.left(), 0)
-        self._geometry = paint_alignment_base(painter, rect, self._shown(), self._theme)
+        if isinstance(self._static_layout, str):
+            self._geometry = self._static_geometry
+        else:
+            self._geometry = paint_alignment_focus(painter, self._static_layout, fig, self._theme,
+                                                   self._static_geometry)
         painter.end()
+        self._base_window = window
         return self._geometry
+
+    def _pixmap(self, window: QRectF, ratio: float) -> QPixmap:
+        pixmap = QPixmap(int(np.ceil(window.width() * ratio)), int(np.ceil(window.height() * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(self._theme.background)
+        return pixmap
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
