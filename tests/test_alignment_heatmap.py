@@ -296,3 +296,34 @@ def test_a_query_edit_redraws_only_the_focused_lines_and_matches_a_full_paint(qt
     assert controller.set_component(scene.side_of("k"), key, "k", dim, -25.0)
     canvas.grab()
     assert static_paints == [1]
+
+
+def test_heatmap_keeps_its_labels_while_weights_change_and_matches_a_full_paint(qtbot, heatmap, controller,
+                                                                                 monkeypatch):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainter, QPixmap
+
+    import attnstudio.gui.heatmap as heatmap_module
+    from attnstudio.gui.painting import paint_heatmap
+
+    canvas = heatmap.canvas
+    canvas.grab()
+    frames = []
+    original = heatmap_module.paint_heatmap_frame
+    monkeypatch.setattr(heatmap_module, "paint_heatmap_frame", lambda *args: frames.append(1) or original(*args))
+    scene = controller.scene
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
+    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)
+    shown = canvas.grab().toImage()
+    assert frames == []
+    reference = QPixmap(canvas.size())
+    reference.fill(heatmap.theme.background)
+    painter = QPainter(reference)
+    paint_heatmap(painter, QRectF(canvas.rect()), heatmap.shown(), heatmap.theme, image=heatmap.image())
+    painter.end()
+    inner = (slice(4, canvas.height() - 4), slice(4, canvas.width() - 4), slice(0, 3))  # not the focus frame
+    a, b = _pixels(shown)[inner].astype(int), _pixels(reference.toImage())[inner].astype(int)
+    assert (np.abs(a - b).max(-1) > 40).mean() < 0.001
+    controller.set_focus(0)  # another row in bold: the labels are painted again
+    canvas.grab()
+    assert frames == [1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QHelpEvent,
@@ -11,6 +14,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
@@ -25,8 +29,12 @@ from attnstudio.gui.painting import (
     Theme,
     heatmap_fit_cell,
     heatmap_image,
+    heatmap_layout,
     heatmap_size,
     paint_heatmap,
+    paint_heatmap_cells,
+    paint_heatmap_frame,
+    paint_message,
 )
 from attnstudio.gui.widgets import name_widget
 
@@ -34,6 +42,7 @@ __all__ = ["HeatmapCanvas", "HeatmapView"]
 
 ZOOM_STEP = 1.25
 MIN_ZOOMED_CELL = 4.0
+FRAME_CACHE_PIXELS = 8_000_000  # device pixels: a canvas zoomed in further is painted without the cache
 MAX_CELL = 96.0  # pixels: beyond this one cell fills the view and zooming stops helping
 
 
@@ -49,6 +58,10 @@ class HeatmapCanvas(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._geometry: HeatmapGeometry | None = None
+        self._frame: QPixmap | None = None  # everything but the cells, for the current words and size
+        self._frame_key: tuple = ()
+        self._frame_layout = None
+        self._frame_geometry: HeatmapGeometry | None = None
         self._hover: tuple[int, int] | None = None
         self._info = ""
 
@@ -60,9 +73,14 @@ class HeatmapCanvas(QWidget):
         view = self.view
         painter = QPainter(self)
         painter.fillRect(self.rect(), view.theme.background)
-        self._geometry = paint_heatmap(painter, QRectF(self.rect()), view.shown(), view.theme, colorbar=True,
-                                       hover=self._hover, image=view.image(),
-                                       cell_aspect=CELL_ASPECT if view.cell_px is None else 1.0)
+        fig, rect = view.shown(), QRectF(self.rect())
+        aspect = CELL_ASPECT if view.cell_px is None else 1.0
+        ratio = self.devicePixelRatioF()
+        if self._hover is None and rect.width() * rect.height() * ratio * ratio <= FRAME_CACHE_PIXELS:
+            self._geometry = self._paint_from_cache(painter, fig, rect, aspect, ratio)
+        else:  # hovering (the hovered labels turn bold) or zoomed in very far: everything, directly
+            self._geometry = paint_heatmap(painter, rect, fig, view.theme, colorbar=True, hover=self._hover,
+                                           image=view.image(), cell_aspect=aspect)
         if self.hasFocus():
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
@@ -70,6 +88,32 @@ class HeatmapCanvas(QWidget):
             visible = QRectF(self.visibleRegion().boundingRect())
             painter.drawRoundedRect(visible.adjusted(1, 1, -1, -1), 4, 4)
         painter.end()
+
+    def _paint_from_cache(self, painter: QPainter, fig: AlignmentFigure, rect: QRectF, aspect: float,
+                          ratio: float) -> HeatmapGeometry:
+        """Labels, captions and colour bar come from a pixmap kept until the words, focus or size change;
+        only the cells are painted again when the weights change (every edit)."""
+        theme = self.view.theme
+        key = (self.size(), ratio, aspect, theme, tuple(fig.query_labels), tuple(fig.key_labels), fig.focus,
+               fig.title, fig.query_caption, fig.key_caption, fig.max_label_px, fig.empty_message)
+        if self._frame is None or len(key) != len(self._frame_key) or any(
+                a is not b and a != b for a, b in zip(key, self._frame_key)):
+            self._frame = QPixmap(int(np.ceil(rect.width() * ratio)), int(np.ceil(rect.height() * ratio)))
+            self._frame.setDevicePixelRatio(ratio)
+            self._frame.fill(theme.background)
+            frame_painter = QPainter(self._frame)
+            self._frame_layout = heatmap_layout(rect, fig, theme, True, aspect)
+            if isinstance(self._frame_layout, str):
+                paint_message(frame_painter, rect, self._frame_layout, theme)
+            else:
+                self._frame_geometry = paint_heatmap_frame(frame_painter, rect, fig, theme, self._frame_layout)
+            frame_painter.end()
+            self._frame_key = key
+        painter.drawPixmap(0, 0, self._frame)
+        if isinstance(self._frame_layout, str) or self._frame_geometry is None:
+            n_q, n_k = len(fig.query_labels), len(fig.key_labels)
+            return HeatmapGeometry(QRectF(), n_q, n_k, [None] * n_q, [None] * n_k)
+        return paint_heatmap_cells(painter, fig, theme, replace(self._frame_geometry), None, self.view.image())
 
     # -- mouse ----------------------------------------------------------------------------------------
     def _hit(self, pos: QPointF) -> tuple[int | None, int | None] | None:

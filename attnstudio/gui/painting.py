@@ -961,39 +961,79 @@ def paint_heatmap(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: 
     Cells fill ``rect`` but stay within ``cell_aspect`` : 1 (1 = square). ``image`` may be a cached
     ``heatmap_image`` of the same figure; ``hover`` is the (query, key) under the mouse.
     """
-    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
-    geometry = HeatmapGeometry(QRectF(), n_q, n_k, [None] * n_q, [None] * n_k)
+    layout = heatmap_layout(rect, fig, theme, colorbar, cell_aspect)
+    if isinstance(layout, str):
+        paint_message(painter, rect, layout, theme)
+        return HeatmapGeometry(QRectF(), len(fig.query_labels), len(fig.key_labels),
+                               [None] * len(fig.query_labels), [None] * len(fig.key_labels))
+    geometry = paint_heatmap_frame(painter, rect, fig, theme, layout, hover)
+    return paint_heatmap_cells(painter, fig, theme, geometry, hover, image)
+
+
+def heatmap_layout(rect: QRectF, fig: AlignmentFigure, theme: Theme, colorbar: bool = True,
+                   cell_aspect: float = CELL_ASPECT) -> tuple[HeatmapGeometry, _HeatBands] | str:
+    """Where the grid, labels and colour bar of ``fig`` go in ``rect``; or the message to show instead."""
     if fig.empty:
-        paint_message(painter, rect, fig.empty_message, theme)
-        return geometry
+        return fig.empty_message
+    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
     cell_w, cell_h, bands = _heat_fit(fig, rect.width(), rect.height(), theme, colorbar, cell_aspect)
     if min(cell_w, cell_h) < MIN_CELL:
-        paint_message(painter, rect, "Make this view larger to see the heatmap.", theme)
-        return geometry
+        return "Make this view larger to see the heatmap."
     spare = rect.width() - bands.left - bands.right - n_k * cell_w
     grid = QRectF(rect.left() + bands.left + spare / 2, rect.top() + bands.top, n_k * cell_w, n_q * cell_h)
-    geometry.grid, geometry.label_px = grid, bands.label_px
-    hovered = hover is not None and 0 <= hover[0] < n_q and 0 <= hover[1] < n_k
+    geometry = HeatmapGeometry(grid, n_q, n_k, [None] * n_q, [None] * n_k, label_px=bands.label_px)
+    if colorbar:
+        height = max(grid.height(), min(_COLORBAR_MIN, rect.bottom() - grid.top() - bands.bottom))
+        geometry.colorbar = QRectF(grid.right() + 16, grid.top(), _COLORBAR_WIDTH, height)
+    return geometry, bands
+
+
+def _hovered(geometry: HeatmapGeometry, hover: tuple[int, int] | None) -> tuple[int, int] | None:
+    return hover if hover is not None and 0 <= hover[0] < geometry.n_q and 0 <= hover[1] < geometry.n_k else None
+
+
+def paint_heatmap_frame(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: Theme,
+                        layout: tuple[HeatmapGeometry, _HeatBands],
+                        hover: tuple[int, int] | None = None) -> HeatmapGeometry:
+    """Everything but the cells: labels (the hovered ones bold), captions, title, the colour bar's ramp and ticks.
+
+    It depends on the words, the focus and the size, not on the weights: a widget keeps it while weights change.
+    Returns a copy of the layout's geometry with the label boxes filled in.
+    """
+    geometry, bands = replace(layout[0], query_rects=list(layout[0].query_rects),
+                              key_rects=list(layout[0].key_rects)), layout[1]
+    _begin(painter)
+    _draw_heat_labels(painter, fig, theme, rect, bands, geometry, _hovered(geometry, hover))
+    if geometry.colorbar is not None:
+        _draw_colorbar(painter, geometry.colorbar, theme, bands.caption)
+    painter.restore()
+    return geometry
+
+
+def paint_heatmap_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry: HeatmapGeometry,
+                        hover: tuple[int, int] | None = None, image: QImage | None = None) -> HeatmapGeometry:
+    """The cells (with their values when they fit), the focused row's frame, the hover box and its colour-bar mark."""
+    hovered = _hovered(geometry, hover)
+    grid = geometry.grid
     _begin(painter)
     _draw_cells(painter, fig, theme, grid, image, geometry)
-    _draw_heat_labels(painter, fig, theme, rect, bands, geometry, hover if hovered else None)
     if fig.focus is not None:
         painter.setPen(QPen(theme.highlight, 2.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         row = geometry.cell_rect(fig.focus, 0)
         painter.drawRect(QRectF(grid.left() - 1.5, row.top(), grid.width() + 3, row.height()))
     if hovered:
-        box = geometry.cell_rect(*hover)
+        box = geometry.cell_rect(*hovered)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(theme.background, 4))
         painter.drawRect(box)
         painter.setPen(QPen(theme.text, 2))
         painter.drawRect(box)
-    if colorbar:
-        height = max(grid.height(), min(_COLORBAR_MIN, rect.bottom() - grid.top() - bands.bottom))
-        geometry.colorbar = QRectF(grid.right() + 16, grid.top(), _COLORBAR_WIDTH, height)
-        _draw_colorbar(painter, geometry.colorbar, theme, bands.caption,
-                       float(fig.weights[hover]) if hovered else None)
+        if geometry.colorbar is not None:  # a mark at the hovered cell's weight
+            bar = geometry.colorbar
+            y = bar.bottom() - float(fig.weights[hovered]) * bar.height()
+            painter.setPen(QPen(theme.text, 2))
+            painter.drawLine(QLineF(bar.left() - 6, y, bar.right(), y))
     painter.restore()
     return geometry
 
@@ -1081,7 +1121,7 @@ def _draw_heat_labels(painter: QPainter, fig: AlignmentFigure, theme: Theme, rec
                          Qt.AlignmentFlag.AlignCenter, fig.title)
 
 
-def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: float, marker: float | None) -> None:
+def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: float) -> None:
     """A vertical viridis bar, 0 at the bottom and 1 at the top, with ticks and the caption "attention weight"."""
     ramp = np.ascontiguousarray(viridis(np.linspace(1.0, 0.0, 256))[:, None, :])  # (256, 1, 4): top row = 1
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
@@ -1099,10 +1139,6 @@ def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: floa
         painter.drawLine(QLineF(bar.right(), y, bar.right() + 4, y))
         painter.drawText(QRectF(bar.right() + 6, y - fm.height() / 2, tick_w + 2, fm.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{t:g}")
-    if marker is not None:  # a small arrow at the hovered cell's weight
-        y = bar.bottom() - marker * bar.height()
-        painter.setPen(QPen(theme.text, 2))
-        painter.drawLine(QLineF(bar.left() - 6, y, bar.right(), y))
     painter.setFont(theme.font(BASE_FONT_PX - 1))
     painter.setPen(theme.muted)
     painter.save()
