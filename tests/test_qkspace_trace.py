@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from attnstudio.gui.controller import Controller
@@ -200,10 +201,12 @@ def test_hover_text_names_score_and_weight(space, controller):
 def test_other_head_and_empty_sentence(qtbot, space, controller):
     controller.set_settings(num_heads=4)
     controller.set_head(2)
+    qtbot.waitUntil(lambda: space.dim_x.count() == 4)  # the view catches up on the next event-loop turn
     assert space.dim_x.count() == 4 and space.dim_x.itemData(0) == 8  # the head's own dimensions
     q, k = head_vectors(controller.result())
     assert q.shape[1] == 4 and space.plane.basis.shape == (4, 2)
     controller.set_sentence("source", "")
+    space.flush()
     assert space.stack.currentWidget() is space.empty
     qtbot.keyClick(space, Qt.Key.Key_Up)  # nothing to nudge: no error, no undo step
     assert controller.undo_stack.undoText().startswith("Type")
@@ -345,3 +348,22 @@ def test_512_keys_refresh_quickly(qtbot, trace, controller):
     QApplication.processEvents()
     assert time.perf_counter() - start < 1.0
     assert np.allclose(trace.trace.weights, controller.result().weights[BLACK], rtol=0, atol=1e-12)
+
+
+def test_edits_are_gathered_into_one_refresh_on_the_next_turn(qtbot, space, controller, monkeypatch):
+    refreshes = []
+    original = space.refresh
+    monkeypatch.setattr(space, "refresh", lambda refit=True: refreshes.append(refit) or original(refit))
+    for value in (1.0, 2.0, 3.0):
+        controller.set_component("target", BLACK, "q", 0, value)
+    assert refreshes == []  # the four main panels paint first
+    qtbot.waitUntil(lambda: refreshes == [True])  # then one refresh for the three edits
+    assert space.keys.data["size"].shape == (len(controller.result().key_words),)
+
+
+def test_a_key_right_after_a_head_change_moves_the_new_heads_query(qtbot, space, controller):
+    controller.set_settings(num_heads=4)  # the plane of the old head is stale until the next turn …
+    before = head_vectors(controller.result())[0][BLACK].copy()
+    QTest.keyClick(space, Qt.Key.Key_Up)  # … so the key brings the view up to date first
+    after = head_vectors(controller.result())[0][BLACK]
+    assert space.plane.basis.shape[0] == 4 and not np.allclose(before, after)

@@ -1155,8 +1155,26 @@ def _draw_colorbar(painter: QPainter, bar: QRectF, theme: Theme, caption_h: floa
 _SPOT_PAD, _SPOT_GAP = 6.0, 6.0
 
 
+_SPOT_LAYOUTS: dict[tuple, tuple[list[QRectF], float]] = {}
+
+
 def _spot_layout(labels: list[str], width: float, theme: Theme, px: int, caption: str) -> tuple[list[QRectF], float]:
-    """Word boxes flowed like text in ``width`` (origin 0, 0), and the total height."""
+    """Word boxes flowed like text in ``width`` (origin 0, 0), and the total height.
+
+    Remembered: every edit paints the strip again with the same words, trying font sizes until they fit (at
+    128 words that was eight layouts of every word per edit). The boxes are shared; callers must not change them.
+    """
+    key = (tuple(labels), width, theme.font_family, px, bool(caption))
+    layout = _SPOT_LAYOUTS.get(key)
+    if layout is None:
+        if len(_SPOT_LAYOUTS) >= 256:
+            _SPOT_LAYOUTS.clear()
+        layout = _SPOT_LAYOUTS[key] = _flow_spot_words(labels, width, theme, px, caption)
+    return layout
+
+
+def _flow_spot_words(labels: list[str], width: float, theme: Theme, px: int,
+                     caption: str) -> tuple[list[QRectF], float]:
     bold, small = theme.font(px, bold=True), theme.font(max(MIN_FONT_PX, px - 3))
     box_h = QFontMetricsF(bold).height() + QFontMetricsF(small).height() + 2 * _SPOT_PAD - 2
     y = QFontMetricsF(theme.font(px)).height() + _SPOT_GAP if caption else 0.0

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg  # only the Qt panels import pyqtgraph; the engine and the scene never do
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -174,6 +174,11 @@ class QueryKeySpace(QWidget):
         self.query_scale = 1.0  # q is drawn at 1/query_scale of its length
         self._user_dims: tuple[int, int] | None = None  # model dimensions the learner picked
         self._own_edit = False  # True while our own edit echoes back: keep the plane still
+        self._pending: bool | None = None  # a refresh waits for the next event-loop turn; True: with a refit
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.flush)
         self._placing = False  # True while the view moves the query point itself
         self._drag_start: np.ndarray | None = None  # the head's q when the current drag began
         self._key_info: list[str] = []
@@ -331,10 +336,26 @@ class QueryKeySpace(QWidget):
 
     # -- model → view -------------------------------------------------------------------------------------
     def _on_scene_changed(self, what: frozenset) -> None:
-        self.refresh(refit=not self._own_edit)
+        self._schedule(refit=not self._own_edit)
 
     def _on_focus_changed(self, _focus: int) -> None:
-        self.refresh(refit=True)
+        self._schedule(refit=True)
+
+    def _schedule(self, refit: bool) -> None:
+        """Refresh on the next event-loop turn, once for any number of changes before it.
+
+        The canvas, heatmap, inspector and trace then paint an edit first; this view (pyqtgraph moving ~n
+        labels, 1–10 ms) follows a moment later instead of delaying all of them.
+        """
+        if self._pending is None:
+            self._refresh_timer.start()
+        self._pending = bool(self._pending) or refit
+
+    def flush(self) -> None:
+        """Bring the view up to date now if a change is waiting (it otherwise does on the next turn)."""
+        if self._pending is not None:
+            refit, self._pending = self._pending, None
+            self.refresh(refit=refit)
 
     def _focus(self, result: SceneResult) -> int:
         return min(self.controller.scene.focus, len(result.query_words) - 1)
@@ -501,6 +522,7 @@ class QueryKeySpace(QWidget):
 
     def fit_view(self) -> None:
         """Zoom so the origin, the keys and the query are all in view."""
+        self.flush()
         if self.plane is None:
             return
         pos = self.keys.getData()
@@ -535,6 +557,7 @@ class QueryKeySpace(QWidget):
         self.refresh(refit=True)
 
     def _query_edit_target(self) -> tuple[SceneResult, int, np.ndarray] | None:
+        self.flush()  # a key or a drag may come before the deferred refresh: never move a stale plane's query
         result = self.controller.result()
         if self.plane is None or not result.query_words or not result.key_words:
             return None
@@ -602,6 +625,7 @@ class QueryKeySpace(QWidget):
 
     def _handle_key(self, event: QKeyEvent) -> bool:
         steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        self.flush()
         if event.key() not in steps or self.plane is None:
             return False
         step = BIG_NUDGE if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else NUDGE
