@@ -118,6 +118,8 @@ class AlignmentCanvas(QWidget):
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name_widget(self, "alignmentCanvas", "Alignment canvas")
+        # It fills every pixel itself: Qt need not paint the splitter and window behind it on every change.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleDescription("Lines from each query word to the key words it attends to; "
                                       "thicker lines carry more weight. Left and right arrows move the focus.")
         self.controller = controller
@@ -180,7 +182,7 @@ class AlignmentCanvas(QWidget):
         return self._info
 
     def _invalidate(self) -> None:
-        self._figure, self._base, self._geometry = None, None, None
+        self._figure, self._geometry = None, None  # the base pixmap is painted over again, not reallocated
         self._set_hover(None)
         self._update_scrollbar()
         self.update()
@@ -261,22 +263,24 @@ class AlignmentCanvas(QWidget):
     def _layout(self) -> AlignmentGeometry | None:
         """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry.
 
-        The pixmap holds the whole scrollable width, unless that would be huge (hundreds of words on a
-        high-DPI screen): then it holds the visible part and is redrawn when the view scrolls. It is built in
-        two layers: the static one (labels, the other queries' lines) is kept while only the focused query's
-        weights change, the usual edit; only the focused query's lines are then drawn again over it.
+        Two layers. The static one (labels, the other queries' lines) holds the whole scrollable width, unless
+        that would be huge (hundreds of words on a high-DPI screen: then the visible part, redrawn on scrolling);
+        it is kept while only the focused query's weights change, the usual edit. The base shown is the visible
+        part of it with the focused query's lines drawn over it again.
         """
         rect = self._plot_rect()
         ratio = self.devicePixelRatioF()
-        whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
-        window = QRectF(rect) if whole else QRectF(self._offset(), 0, self.width(), rect.height())
-        if self._base is not None and self._geometry is not None and self._base_window == window:
+        view = QRectF(self._offset(), 0, min(float(self.width()), rect.width()), rect.height())
+        if self._base is not None and self._geometry is not None and self._base_window == view:
             return self._geometry
         if rect.width() < 1 or rect.height() < 1:
             return None
+        whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
+        window = QRectF(rect) if whole else view
         fig = self._shown()
         if self._static is None or self._static_window != window or not alignment_static_matches(self._static_fig, fig):
             self._static = self._pixmap(window, ratio)
+            self._static.fill(self._theme.background)
             painter = QPainter(self._static)
             painter.translate(-window.left(), 0)
             self._static_layout = alignment_layout(rect, fig, self._theme)
@@ -287,23 +291,26 @@ class AlignmentCanvas(QWidget):
                 self._static_geometry = paint_alignment_static(painter, self._static_layout, fig, self._theme)
             painter.end()
             self._static_fig, self._static_window = fig, window
-        self._base = self._pixmap(window, ratio)
+        if self._base is None or self._base_window.size() != view.size():
+            self._base = self._pixmap(view, ratio)
         painter = QPainter(self._base)
-        painter.drawPixmap(0, 0, self._static)
-        painter.translate(-window.left(), 0)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)  # a plain copy, no blending
+        source = QRectF((view.left() - window.left()) * ratio, 0, view.width() * ratio, view.height() * ratio)
+        painter.drawPixmap(QRectF(0, 0, view.width(), view.height()), self._static, source)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+        painter.translate(-view.left(), 0)
         if isinstance(self._static_layout, str):
             self._geometry = self._static_geometry
         else:
             self._geometry = paint_alignment_focus(painter, self._static_layout, fig, self._theme,
                                                    self._static_geometry)
         painter.end()
-        self._base_window = window
+        self._base_window = view
         return self._geometry
 
     def _pixmap(self, window: QRectF, ratio: float) -> QPixmap:
         pixmap = QPixmap(int(np.ceil(window.width() * ratio)), int(np.ceil(window.height() * ratio)))
         pixmap.setDevicePixelRatio(ratio)
-        pixmap.fill(self._theme.background)
         return pixmap
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -455,6 +462,8 @@ class SpotlightStrip(QWidget):
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name_widget(self, "spotlightStrip", "Spotlight strip")
+        # It fills every pixel itself: Qt need not paint the splitter and window behind it on every change.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleDescription("The source sentence with each word lit in proportion to its weight "
                                       "for the focused query.")
         self.controller = controller

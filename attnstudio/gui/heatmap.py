@@ -52,6 +52,8 @@ class HeatmapCanvas(QWidget):
     def __init__(self, view: "HeatmapView") -> None:
         super().__init__(view)
         name_widget(self, "heatmapCanvas", "Attention heatmap",)
+        # It fills every pixel itself: Qt need not paint the splitter and window behind it on every change.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleDescription("Row = query word, column = key word; brighter cells carry more weight. "
                                       "Up and down arrows move the focus; plus and minus zoom.")
         self.view = view
