@@ -303,7 +303,7 @@ class AlignmentCanvas(QWidget):
             self._geometry = self._static_geometry
         else:
             self._geometry = paint_alignment_focus(painter, self._static_layout, fig, self._theme,
-                                                   self._static_geometry)
+                                                   self._static_geometry, screen=True)
         painter.end()
         self._base_window = view
         return self._geometry
