@@ -185,7 +185,8 @@ class AlignmentCanvas(QWidget):
         self._figure, self._geometry = None, None  # the base pixmap is painted over again, not reallocated
         self._set_hover(None)
         self._update_scrollbar()
-        self.update()
+        # Not the scroll bar's strip: it would be painted again, on top, for nothing.
+        self.update(0, 0, self.width(), self.height() - (self.scrollbar.height() if self._scrolling() else 0))
 
     def _on_scene_changed(self, _what: frozenset) -> None:
         self._invalidate()
