@@ -31,7 +31,6 @@ from attnstudio._version import __version__
 from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
 from attnstudio.gui.autosave import Autosaver, find_orphans, read_orphan
 from attnstudio.gui.controller import Controller
-from attnstudio.gui import export_dialog
 from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
@@ -361,6 +360,8 @@ class MainWindow(QMainWindow):
         if figure is None:
             self.show_message("Nothing to export yet: choose a model first.")
             return
+        from attnstudio.gui import export_dialog  # on first use: not needed to start the window
+
         dialog = export_dialog.ExportDialog(figure, self.settings, self)
         if self.model_mode() and self.model_panel.views.currentWidget() is self.model_panel.heatmap:
             dialog.view.setCurrentIndex(dialog.view.findData("heatmap"))
@@ -380,6 +381,8 @@ class MainWindow(QMainWindow):
             self.show_message("Nothing to copy yet: choose a model first.")
             return
         view = self.current_view()
+        from attnstudio.gui import export_dialog  # on first use: not needed to start the window
+
         export_dialog.copy_image(figure, view, Theme.from_palette(self.canvas.palette()),
                                  max(2.0, self.devicePixelRatioF()))
         self.show_message(f"Copied the {'heatmap' if view == 'heatmap' else 'alignment'} as an image")
@@ -390,6 +393,8 @@ class MainWindow(QMainWindow):
         if model is not None and model.base is None:
             self.show_message("Nothing to export yet: choose a model first.")
             return
+        from attnstudio.gui import export_dialog  # on first use: not needed to start the window
+
         path = export_dialog.export_weights(self, self.controller.scene, self.settings,
                                             None if model is None else model.weights_bytes)
         if path:
