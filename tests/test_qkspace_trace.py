@@ -367,3 +367,15 @@ def test_a_key_right_after_a_head_change_moves_the_new_heads_query(qtbot, space,
     QTest.keyClick(space, Qt.Key.Key_Up)  # … so the key brings the view up to date first
     after = head_vectors(controller.result())[0][BLACK]
     assert space.plane.basis.shape[0] == 4 and not np.allclose(before, after)
+
+
+def test_a_long_sentence_labels_only_its_strongest_keys(qtbot, space, controller):
+    from attnstudio.gui.qkspace import MAX_KEY_LABELS
+
+    controller.set_sentence("source", "Le petit chat noir de ma voisine dort tranquillement sur le vieux canapé rouge du salon")
+    space.flush()
+    shown = [label for label in space.labels if label.isVisible()]
+    assert len(shown) == MAX_KEY_LABELS  # 16 keys: the rest are named on hover, not piled on each other
+    weights = controller.result().weights[BLACK]
+    best = controller.result().key_words[int(np.argmax(weights))].token.surface
+    assert any(label.toPlainText().startswith(best) for label in shown)

@@ -42,6 +42,7 @@ __all__ = ["Plane", "QueryKeySpace", "best_plane", "dims_plane", "largest_dims",
 VIEW_BEST, VIEW_DIMS = "best", "dims"
 NUDGE, BIG_NUDGE = 0.1, 1.0  # arrow keys move q by this much along a plane axis (Shift: the big step)
 TINY = 1e-12  # below this a length counts as zero
+MAX_KEY_LABELS = 6  # with more keys, only the most-attended carry a label (the others overlap; hover names them)
 
 
 # -- geometry (NumPy only) ------------------------------------------------------------------------------
@@ -457,6 +458,9 @@ class QueryKeySpace(QWidget):
         for j, spot in enumerate(map(tuple, spots)):
             first.setdefault(spot, []).append(j)
         shown = {group[0]: group for group in first.values()}
+        if len(shown) > MAX_KEY_LABELS:  # a crowd of labels is unreadable: keep the strongest keys' labels
+            strongest = sorted(shown, key=lambda j: -max(weights[i] if allowed[i] else -1.0 for i in shown[j]))
+            shown = {j: shown[j] for j in strongest[:MAX_KEY_LABELS]}
         for j, label in enumerate(self.labels):
             if j not in shown:
                 label.setVisible(False)
