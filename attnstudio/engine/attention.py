@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnstudio.engine.blocked import blocked_attention
+
 __all__ = [
     "AttentionResult",
     "MultiHeadResult",
@@ -168,29 +170,37 @@ def scaled_dot_product_attention(
     # Scale and temperature are folded into one factor applied to the smaller operand: the product is the
     # same number for the learner, and the work is one multiply of (n_q, d_k) instead of (n_q, n_k).
     factor = dtype.type(scale / t)
+    n_q, n_k = q.shape[-2], k.shape[-2]
     with np.errstate(over="ignore", invalid="ignore"):
         q_scaled = q * factor  # (..., n_q, d_k)
+        # Proving the scores finite reads q and k (n·d numbers); reading the scores (n²) is cheaper when small.
+        bounded = n_q * n_k > 4 * (n_q + n_k) * max(d_k, 1) and _scores_are_bounded(q_scaled, k)
+    if dtype in (np.float32, np.float64) and min(q.size, k.size, v.size) > 0:
+        # The usual case: finite scores that cannot overflow. Same numbers, computed in cache-sized blocks.
+        found = blocked_attention(q_scaled, k, v, mask, check_finite=not bounded)
+        if found is not None:
+            scores, weights, output = found
+            return AttentionResult(scores=scores, weights=weights, output=output)
+    with np.errstate(over="ignore", invalid="ignore"):
         scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., n_q, n_k)
-        finite = _scores_are_finite(scores, q_scaled, k)
+        finite = bounded or bool(np.isfinite(scores).all())
     if not finite:
         scores = _overflow_safe_scores(q, k, scale / t, dtype)
     return _finish(scores, v, mask)
 
 
-def _scores_are_finite(scores: np.ndarray, q: np.ndarray, k: np.ndarray) -> bool:
-    """Whether every score is finite; for a big score matrix, proved from the vector lengths instead of read.
+def _scores_are_bounded(q: np.ndarray, k: np.ndarray) -> bool:
+    """Whether every score q·k is provably finite, from the vector lengths alone (n·d numbers, not n²).
 
     Cauchy–Schwarz bounds |q·k|, and every partial sum of it, by ‖q‖·‖k‖: below half the largest float no score
-    can have overflowed. The bound reads q and k (n·d numbers), so it pays only when the scores (n²) are many
-    more. A NaN or infinite input gives a NaN or infinite bound, which proves nothing. Call it under
+    can overflow. A NaN or infinite input gives a NaN or infinite bound, which proves nothing. Call it under
     ``np.errstate(over="ignore", invalid="ignore")``: the squared lengths of huge vectors overflow.
     """
-    if scores.size > 4 * (q.size + k.size):
-        longest_q = np.sqrt(np.max(np.einsum("...i,...i->...", q, q)))
-        longest_k = np.sqrt(np.max(np.einsum("...i,...i->...", k, k)))
-        if longest_q * longest_k < np.finfo(scores.dtype).max / 2:
-            return True
-    return bool(np.isfinite(scores).all())
+    if q.size == 0 or k.size == 0:
+        return True
+    longest_q = np.sqrt(np.max(np.einsum("...i,...i->...", q, q)))
+    longest_k = np.sqrt(np.max(np.einsum("...i,...i->...", k, k)))
+    return bool(longest_q * longest_k < np.finfo(q.dtype).max / 2)
 
 
 def _overflow_safe_scores(q: np.ndarray, k: np.ndarray, factor: float, dtype: np.dtype) -> np.ndarray:

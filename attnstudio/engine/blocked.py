@@ -1,0 +1,164 @@
+"""The same attention as the formula, computed a block of query rows at a time so the scores stay in cache.
+
+What is computed is exactly, row for row::
+
+    scores  = q_scaled @ kᵀ                        (scale and temperature already folded into q)
+    scores  = where(mask, scores, -inf)
+    weights = exp(scores - row max) / row sum      (an all -inf row gives zeros)
+    output  = weights @ v
+
+Why blocks: the score matrix of 8 heads × 2048 × 2048 floats is 128 MiB, far bigger than the 4 MiB a core
+keeps close by (its L2 cache). Done one whole stage at a time, every stage of the softmax (max, shift, exp,
+sum, divide) reads the n² scores back from main memory, and memory, not arithmetic, sets the pace. Done a few
+query rows at a time, the block of scores is written once by its matmul and every later stage finds it in
+cache. Each row is computed by the same operations in the same order as the whole-matrix version, so the
+numbers are the same to the last bit; only the order in which rows are visited changes.
+
+Only finite inputs whose scores provably cannot overflow come here (see ``attention._scores_are_bounded``):
+then no score is NaN or +inf, and the only -inf scores are the masked ones.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+# A block of scores of about this many bytes is processed at a time: small enough that it and its weights
+# (the same size again) sit in a 4 MiB L2 cache, big enough that the Python per block stays negligible.
+BLOCK_BYTES = 1 << 20
+ROW_ALIGN = 192
+# Below this many bytes of scores a second thread costs more to wake than it saves.
+PARALLEL_BYTES = 1 << 20
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+# Whether BLAS spreads each matmul over the cores itself (it reads these variables when NumPy loads).
+_BLAS_THREADED = _CORES > 1 and not any(
+    os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+)
+_WORKERS = min(2, _CORES)  # threads that take blocks (the softmax of NumPy's ufuncs runs on one core each)
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor | None:
+    """The helper threads (one fewer than the workers: the caller works too), started on first use."""
+    global _POOL
+    if _WORKERS < 2:
+        return None
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_WORKERS - 1, thread_name_prefix="attnstudio-attention")
+    return _POOL
+
+
+def _run_all(attend, blocks) -> bool:
+    """Attend to each block in turn; False as soon as one is refused (a non-finite score)."""
+    return all(attend(heads, rows) for heads, rows in blocks)
+
+
+def _blocks(batch: int, n_q: int, n_k: int, itemsize: int):
+    """Slices ``(batch slice, row slice)`` that cover ``(batch, n_q, n_k)`` in blocks of about BLOCK_BYTES."""
+    rows = BLOCK_BYTES // max(1, n_k * itemsize)  # query rows per block ...
+    # ... a multiple of 192: BLAS computes a matrix product in tiles of rows, and a tile cut short by a block's
+    # edge may add in another order; with aligned edges each row lands in the same tile as in one big product.
+    rows = max(ROW_ALIGN, rows // ROW_ALIGN * ROW_ALIGN)
+    if rows >= n_q:  # a whole head fits: take several heads at once
+        heads = max(1, rows // max(1, n_q))
+        for b in range(0, batch, heads):
+            yield slice(b, b + heads), slice(0, n_q)
+    else:
+        for b in range(batch):
+            for r in range(0, n_q, rows):
+                yield slice(b, b + 1), slice(r, r + rows)
+
+
+def blocked_attention(
+    q_scaled: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, check_finite: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(scores, weights, output)`` of attention, computed block by block (see the module docstring).
+
+    ``q_scaled (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` of one float dtype, finite,
+    leading dimensions broadcasting; ``mask`` boolean, broadcastable to ``(..., n_q, n_k)``, or None.
+    With ``check_finite`` every block of scores is read once more and None is returned if one is not finite
+    (cheaper than a proof for small matrices; the caller then takes the careful path).
+    """
+    dtype = q_scaled.dtype
+    n_q, n_k, d_k, d_v = q_scaled.shape[-2], k.shape[-2], q_scaled.shape[-1], v.shape[-1]
+    batch_shape = np.broadcast_shapes(
+        q_scaled.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else np.shape(mask)[:-2]
+    )
+    batch = int(np.prod(batch_shape, dtype=np.int64))
+    # Flatten every leading dimension into one batch axis (a view when they are already full size).
+    q3 = np.broadcast_to(q_scaled, batch_shape + (n_q, d_k)).reshape(batch, n_q, d_k)  # (B, n_q, d_k)
+    k_t = np.swapaxes(np.broadcast_to(k, batch_shape + (n_k, d_k)).reshape(batch, n_k, d_k), -1, -2)  # (B, d_k, n_k)
+    v3 = np.broadcast_to(v, batch_shape + (n_k, d_v)).reshape(batch, n_k, d_v)  # (B, n_k, d_v)
+    allowed = None
+    if mask is not None:
+        allowed = np.broadcast_to(mask, batch_shape + (n_q, n_k)).reshape(batch, n_q, n_k)  # (B, n_q, n_k)
+
+    scores = np.empty((batch, n_q, n_k), dtype)
+    weights = np.empty((batch, n_q, n_k), dtype)
+    output = np.empty((batch, n_q, d_v), dtype)
+    # A threaded BLAS is called once per product, on the whole arrays, so its threads split one big job;
+    # called per block, they would meet (and on a busy machine wait for each other) hundreds of times.
+    per_block_matmuls = not _BLAS_THREADED
+    if not per_block_matmuls:
+        with np.errstate(over="ignore", invalid="ignore"):  # unproved scores may overflow: then we refuse
+            np.matmul(q3, k_t, out=scores)  # (B, n_q, n_k)
+        if check_finite and not np.isfinite(scores).all():
+            return None
+
+    def attend(heads: slice, rows: slice) -> bool:
+        s = scores[heads, rows]  # (b, r, n_k): a view; the block is written here and stays in cache
+        w = weights[heads, rows]  # (b, r, n_k)
+        if per_block_matmuls:
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.matmul(q3[heads, rows], k_t[heads], out=s)
+            if check_finite and not np.isfinite(s).all():
+                return False
+        if allowed is not None:
+            np.copyto(s, -np.inf, where=~allowed[heads, rows])
+        _softmax_rows(s, w, masked=allowed is not None)
+        if per_block_matmuls:
+            np.matmul(w, v3[heads], out=output[heads, rows])  # a row of zero weights gives a zero output
+        return True
+
+    blocks = list(_blocks(batch, n_q, n_k, dtype.itemsize))
+    pool = _pool() if len(blocks) > 1 and scores.nbytes >= PARALLEL_BYTES else None
+    if pool is None:
+        done = _run_all(attend, blocks)
+    else:
+        # Blocks are independent and NumPy lets go of the GIL inside matmul and ufuncs: each core takes every
+        # other block. The numbers do not depend on which thread computed a block.
+        jobs = [pool.submit(_run_all, attend, blocks[i::_WORKERS]) for i in range(1, _WORKERS)]
+        done = _run_all(attend, blocks[0::_WORKERS])
+        done = all([job.result() for job in jobs]) and done
+    if not done:
+        return None
+    if not per_block_matmuls:
+        np.matmul(weights, v3, out=output)  # (B, n_q, d_v)
+    return (
+        scores.reshape(batch_shape + (n_q, n_k)),
+        weights.reshape(batch_shape + (n_q, n_k)),
+        output.reshape(batch_shape + (n_q, d_v)),
+    )
+
+
+def _softmax_rows(scores: np.ndarray, weights: np.ndarray, masked: bool) -> None:
+    """``weights = softmax(scores)`` along the last axis, for scores with no NaN and no +inf.
+
+    The same steps as :func:`attention.softmax`: shift by the row maximum, exp, divide by the row sum; a row
+    that is all -inf (every key masked) has no maximum to shift by and stays all zeros.
+    """
+    # fmax is max for numbers without NaN (none can be here), and NumPy's loop for it is ~30% faster.
+    row_max = np.fmax.reduce(scores, axis=-1, keepdims=True)  # (b, r, 1)
+    if masked:
+        empty_row = np.isneginf(row_max)
+        if empty_row.any():
+            row_max[empty_row] = 0.0
+    with np.errstate(under="ignore"):
+        np.subtract(scores, row_max, out=weights)
+        np.exp(weights, out=weights)
+    total = np.sum(weights, axis=-1, keepdims=True)  # (b, r, 1); >= 1 unless the row is empty
+    if masked:
+        total[total == 0.0] = 1.0  # an empty row: 0 / 1 keeps its zeros
+    weights /= total

@@ -1,0 +1,76 @@
+"""The cache-blocked attention (engine/blocked.py) gives the numbers of the plain formula, block edges or not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from attnstudio.engine import blocked, scaled_dot_product_attention, softmax
+
+
+def _reference(q, k, v, mask=None, scale=None):
+    """The formula in three whole-matrix lines, for comparison."""
+    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q * q.dtype.type(scale)) @ np.swapaxes(k, -1, -2)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf).astype(q.dtype)
+    weights = softmax(scores)
+    return scores, weights, weights @ v
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # Blocks of a few rows, so that a test-sized matrix crosses many block edges (and both threads get work).
+    monkeypatch.setattr(blocked, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(blocked, "ROW_ALIGN", 8)
+    monkeypatch.setattr(blocked, "PARALLEL_BYTES", 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_many_blocks_match_the_formula(small_blocks, dtype):
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal((3, 45, 16)).astype(dtype) for _ in range(3))
+    mask = rng.random((45, 45)) < 0.6
+    mask[7] = False  # a query that may attend nothing: zero weights, zero output
+    r = scaled_dot_product_attention(q, k, v, mask=mask)
+    scores, weights, output = _reference(q, k, v, mask)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(r.scores, scores, rtol=tol, atol=tol)
+    np.testing.assert_allclose(r.weights, weights, rtol=tol, atol=tol)
+    np.testing.assert_allclose(r.output, output, rtol=tol, atol=tol)
+    assert r.weights.dtype == r.output.dtype == np.dtype(dtype)
+    assert not r.weights[:, 7].any() and not r.output[:, 7].any()
+
+
+def test_threads_and_block_sizes_do_not_change_a_bit(monkeypatch):
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 400, 64)) for _ in range(3))
+    mask = np.tril(np.ones((400, 400), dtype=bool))
+    one_block = scaled_dot_product_attention(q, k, v, mask=mask)
+    monkeypatch.setattr(blocked, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(blocked, "PARALLEL_BYTES", 1)
+    for workers in (1, 2):
+        monkeypatch.setattr(blocked, "_WORKERS", workers)
+        many = scaled_dot_product_attention(q, k, v, mask=mask)
+        for name in ("scores", "weights", "output"):
+            np.testing.assert_array_equal(getattr(many, name), getattr(one_block, name))
+
+
+def test_leading_dimensions_and_mask_broadcast_through_the_blocks(small_blocks):
+    rng = np.random.default_rng(5)
+    q = rng.standard_normal((2, 1, 20, 8))
+    k, v = rng.standard_normal((3, 30, 8)), rng.standard_normal((30, 5))
+    mask = rng.random((2, 3, 20, 30)) < 0.5
+    r = scaled_dot_product_attention(q, k, v, mask=mask)
+    assert r.scores.shape == (2, 3, 20, 30) and r.output.shape == (2, 3, 20, 5)
+    scores, weights, output = _reference(q, k, v, mask)
+    np.testing.assert_allclose(r.weights, weights, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(r.output, output, rtol=1e-13, atol=1e-15)
+
+
+def test_scores_that_overflow_leave_the_blocks_for_the_careful_path(small_blocks):
+    q = np.full((1, 40, 4), 1e300)
+    with np.errstate(all="raise"):
+        r = scaled_dot_product_attention(q, q, q)
+    assert np.isfinite(r.weights).all() and np.isfinite(r.output).all()
+    np.testing.assert_allclose(r.weights.sum(axis=-1), 1.0)
