@@ -74,3 +74,12 @@ def test_scores_that_overflow_leave_the_blocks_for_the_careful_path(small_blocks
         r = scaled_dot_product_attention(q, q, q)
     assert np.isfinite(r.weights).all() and np.isfinite(r.output).all()
     np.testing.assert_allclose(r.weights.sum(axis=-1), 1.0)
+
+
+def test_a_mask_of_one_row_applies_to_every_block(small_blocks):
+    rng = np.random.default_rng(6)
+    q, k, v = (rng.standard_normal((2, 50, 8)) for _ in range(3))
+    mask = rng.random((1, 50)) < 0.5  # the same keys hidden from every query
+    r = scaled_dot_product_attention(q, k, v, mask=mask)
+    np.testing.assert_allclose(r.weights, _reference(q, k, v, mask)[1], rtol=1e-14, atol=1e-15)
+    assert not r.weights[..., ~mask[0]].any()

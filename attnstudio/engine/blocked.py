@@ -9,17 +9,22 @@ What is computed is exactly, row for row::
 
 Why blocks: the score matrix of 8 heads × 2048 × 2048 floats is 128 MiB, far bigger than the 4 MiB a core
 keeps close by (its L2 cache). Done one whole stage at a time, every stage of the softmax (max, shift, exp,
-sum, divide) reads the n² scores back from main memory, and memory, not arithmetic, sets the pace. Done a few
-query rows at a time, the block of scores is written once by its matmul and every later stage finds it in
-cache. Each row is computed by the same operations in the same order as the whole-matrix version, so the
-numbers are the same to the last bit; only the order in which rows are visited changes.
+sum, divide) reads the n² scores back from main memory. Done a few query rows at a time, the block of scores
+is written once by its matmul and every later stage finds it in cache. Blocks are independent, so two threads
+take every other one (NumPy lets go of the GIL inside matmul and its ufuncs). When BLAS is threaded itself,
+the two matmuls stay whole-matrix calls (its threads share one big job) and only the softmax goes by blocks.
 
-Only finite inputs whose scores provably cannot overflow come here (see ``attention._scores_are_bounded``):
-then no score is NaN or +inf, and the only -inf scores are the masked ones.
+Each row goes through the same operations in the same order as in the whole-matrix version: the numbers are
+the same to the last bit, except that BLAS may round a product differently at a block's edge for some shapes
+(seen here only with vector widths below 16, in the last place).
+
+Scores come here either proved finite by the caller (``attention._scores_are_bounded``) or checked block by
+block (``check_finite``): then no score is NaN or +inf, and the only -inf scores are the masked ones.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -86,14 +91,14 @@ def blocked_attention(
     batch_shape = np.broadcast_shapes(
         q_scaled.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else np.shape(mask)[:-2]
     )
-    batch = int(np.prod(batch_shape, dtype=np.int64))
+    batch = math.prod(batch_shape)
     # Flatten every leading dimension into one batch axis (a view when they are already full size).
-    q3 = np.broadcast_to(q_scaled, batch_shape + (n_q, d_k)).reshape(batch, n_q, d_k)  # (B, n_q, d_k)
-    k_t = np.swapaxes(np.broadcast_to(k, batch_shape + (n_k, d_k)).reshape(batch, n_k, d_k), -1, -2)  # (B, d_k, n_k)
-    v3 = np.broadcast_to(v, batch_shape + (n_k, d_v)).reshape(batch, n_k, d_v)  # (B, n_k, d_v)
+    q3 = _flat(q_scaled, batch_shape, batch)  # (B, n_q, d_k)
+    k_t = np.swapaxes(_flat(k, batch_shape, batch), -1, -2)  # (B, d_k, n_k)
+    v3 = _flat(v, batch_shape, batch)  # (B, n_k, d_v)
     allowed = None
-    if mask is not None:
-        allowed = np.broadcast_to(mask, batch_shape + (n_q, n_k)).reshape(batch, n_q, n_k)  # (B, n_q, n_k)
+    if mask is not None:  # a (1, n_k) mask too must have a row for every query a block may slice
+        allowed = _flat(np.broadcast_to(mask, batch_shape + (n_q, n_k)), batch_shape, batch)  # (B, n_q, n_k)
 
     scores = np.empty((batch, n_q, n_k), dtype)
     weights = np.empty((batch, n_q, n_k), dtype)
@@ -141,6 +146,13 @@ def blocked_attention(
         weights.reshape(batch_shape + (n_q, n_k)),
         output.reshape(batch_shape + (n_q, d_v)),
     )
+
+
+def _flat(x: np.ndarray, batch_shape: tuple[int, ...], batch: int) -> np.ndarray:
+    """``x (..., a, b)`` broadcast to ``batch_shape`` and reshaped to ``(batch, a, b)``."""
+    if x.shape[:-2] != batch_shape:
+        x = np.broadcast_to(x, batch_shape + x.shape[-2:])
+    return x.reshape((batch,) + x.shape[-2:])
 
 
 def _softmax_rows(scores: np.ndarray, weights: np.ndarray, masked: bool) -> None:
