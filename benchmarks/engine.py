@@ -184,7 +184,8 @@ def run(quick: bool = False) -> dict:
             "notes": ["floor = exactly the two np.matmul calls (Q·Kᵀ and weights·V) on the same arrays, timed "
                       "interleaved with the engine",
                       "multi_head_attention target is judged against all six matmuls it must do (projections included)",
-                      "NumPy's BLAS matmuls use every core (default_threads); NumPy's elementwise softmax runs on one",
+                      "NumPy's BLAS matmuls use every core (default_threads); the engine's softmax takes its row blocks on two "
+                      "threads (attnstudio/engine/blocked.py)",
                       "one_thread: OPENBLAS_NUM_THREADS=1, the same comparison without BLAS threads"]}
 
 
