@@ -41,7 +41,10 @@ _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
 _BLAS_THREADED = _CORES > 1 and not any(
     os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 )
-_WORKERS = min(2, _CORES)  # threads that take blocks (the softmax of NumPy's ufuncs runs on one core each)
+# Threads that take blocks (the softmax of NumPy's ufuncs runs on one core each) — one when BLAS was told to
+# use one thread (OPENBLAS_NUM_THREADS=1 …): whoever asked for one core gets one core, and the benchmark's
+# one-thread floor (BLAS's matmuls alone) is compared with the engine on equal terms.
+_WORKERS = min(2, _CORES) if _BLAS_THREADED else 1
 _POOL: ThreadPoolExecutor | None = None
 
 
