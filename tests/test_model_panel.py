@@ -243,10 +243,31 @@ def test_cli_model_export_draws_a_png_and_reports_bad_heads(tiny_folder, tmp_pat
 def test_main_window_has_the_model_workspace_and_open_model_action(window):
     from PySide6.QtGui import QAction
 
-    assert window.centre_stack.widget(1).widget() is window.model_panel  # in a scroll area, in the centre
+    assert window._model_panel is None  # noqa: SLF001 — not built at start: most sessions never open a model
+    panel = window.model_panel  # built on first use …
+    assert window.centre_stack.widget(1).widget() is panel  # … in a scroll area, in the centre
     action = window.findChild(QAction, "actionOpenModel")
     assert action is not None and action in window.file_menu.actions()
     assert window.model_panel.objectName() == "modelPanel"
+
+
+def test_starting_the_window_loads_no_real_model_code(tmp_path):
+    """The workspace, its modules and the BERT engine are imported when model mode is first entered."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys; from attnstudio.gui.app import make_application; app = make_application([]); "
+             "from attnstudio.gui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents(); "
+             "print(sorted(m for m in sys.modules if m.startswith(('attnstudio.engine.real', "
+             "'attnstudio.gui.model_panel', 'attnstudio.gui.model_views')))); w.set_model_mode(True); "
+             "print('attnstudio.engine.real.bert' in sys.modules)")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path),
+               XDG_STATE_HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    before, after = out.stdout.strip().splitlines()[-2:]
+    assert before == "[]" and after == "True"
 
 
 def test_open_model_enters_model_mode_with_the_workspace_large(window, qtbot):

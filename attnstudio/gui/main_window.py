@@ -8,6 +8,7 @@ scene never hears of it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
@@ -35,14 +36,16 @@ from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
 from attnstudio.gui.lesson_panel import LessonPanel
-from attnstudio.gui.model_mode import ModelMode, centre_stack
-from attnstudio.gui.model_panel import ModelPanel
+from attnstudio.gui.model_mode import ModelMode, centre_stack, set_model_page
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
 from attnstudio.gui.trace import ComputationPanel
 from attnstudio.gui.widgets import name_widget
 from attnstudio.scene import Scene
+
+if TYPE_CHECKING:
+    from attnstudio.gui.model_panel import ModelPanel
 
 __all__ = ["MainWindow"]
 
@@ -72,9 +75,8 @@ class MainWindow(QMainWindow):
         centre.setStretchFactor(0, 5)
         centre.setStretchFactor(1, 1)
         centre.setChildrenCollapsible(False)
-        self.model_panel = ModelPanel()
-        self.model_panel.message.connect(self.show_message)
-        self.centre_stack = centre_stack(centre, self.model_panel)
+        self._model_panel: ModelPanel | None = None  # the real-model workspace, built on first use
+        self.centre_stack = centre_stack(centre)
         self.setCentralWidget(self.centre_stack)
 
         self.sentence_panel = SentencePanel(self.controller)
@@ -167,7 +169,6 @@ class MainWindow(QMainWindow):
         # Edit → Undo undoes the toy scene's edits, or in model mode the real model's query edits.
         self.undo_group = QUndoGroup(self)
         self.undo_group.addStack(self.controller.undo_stack)
-        self.undo_group.addStack(self.model_panel.undo_stack)
         self.undo_group.setActiveStack(self.controller.undo_stack)
         stack = self.undo_group
         self.action_new = self._action("actionNew", "&New", self.new_scene, QKeySequence.StandardKey.New,
@@ -400,6 +401,22 @@ class MainWindow(QMainWindow):
         if path:
             self.show_message(f"Exported the weights to {path}")
 
+    @property
+    def model_panel(self) -> ModelPanel:
+        """The real-model workspace, built (and its modules imported) the first time it is needed.
+
+        Most sessions never open a real model: building it at start cost ~30 ms of every start-up.
+        """
+        if self._model_panel is None:
+            from attnstudio.gui.model_panel import ModelPanel
+
+            panel = ModelPanel()
+            panel.message.connect(self.show_message)
+            set_model_page(self.centre_stack, panel)
+            self.undo_group.addStack(panel.undo_stack)
+            self._model_panel = panel
+        return self._model_panel
+
     def open_model(self) -> None:
         """Enter model mode; ask for a folder when no model was found on this computer."""
         self.set_model_mode(True)
@@ -468,7 +485,8 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.model_panel.shutdown()
+        if self._model_panel is not None:
+            self._model_panel.shutdown()
         self.set_model_mode(False)  # the toy layout is the one kept for next time
         self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
         if not self._confirm_discard():

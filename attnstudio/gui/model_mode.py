@@ -19,7 +19,7 @@ from attnstudio.gui.lesson_stage import hide_stale_tab_bars
 if TYPE_CHECKING:
     from attnstudio.gui.main_window import MainWindow
 
-__all__ = ["ModelMode", "centre_stack"]
+__all__ = ["ModelMode", "centre_stack", "set_model_page"]
 
 MODEL_MODE_DOCKS = {"controlsDock"}  # the docks model mode keeps: the mode selector leads back to the toy lab
 MODEL_MODE_STATE = 11  # saveState version of the toy layout kept during model mode (never written to the settings)
@@ -27,18 +27,29 @@ MODE_SHORTCUTS = {"translation": "Ctrl+1", "self": "Ctrl+2", MODEL_MODE: "Ctrl+3
 TOY_PAGE, MODEL_PAGE = 0, 1
 
 
-def centre_stack(toy: QWidget, model: QWidget) -> QStackedWidget:
-    """The window's centre: the toy lab, or the model workspace (scrolled, so it never widens the toy layout)."""
+def centre_stack(toy: QWidget, model: QWidget | None = None) -> QStackedWidget:
+    """The window's centre: the toy lab, or the model workspace (scrolled, so it never widens the toy layout).
+
+    ``model`` may come later (:func:`set_model_page`): the window builds the workspace on first use.
+    """
     scroll = QScrollArea()
     scroll.setObjectName("modelScroll")
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(model)
+    if model is not None:
+        scroll.setWidget(model)
     stack = QStackedWidget()
     stack.setObjectName("centreStack")
     stack.addWidget(toy)
     stack.addWidget(scroll)
     return stack
+
+
+def set_model_page(stack: QStackedWidget, model: QWidget) -> None:
+    """Put the model workspace into the centre's (so far empty) model page."""
+    scroll = stack.widget(MODEL_PAGE)
+    assert isinstance(scroll, QScrollArea)
+    scroll.setWidget(model)
 
 
 class ModelMode(QObject):
@@ -104,10 +115,10 @@ class ModelMode(QObject):
         self.toy_state = window.saveState(MODEL_MODE_STATE)
         for name, dock in window.docks.items():
             dock.setVisible(name in MODEL_MODE_DOCKS)
+        panel = window.model_panel  # built on first use
         window.centre_stack.setCurrentIndex(MODEL_PAGE)
         self._narrow_controls()
         QTimer.singleShot(0, self._narrow_controls)  # again once the hidden docks have left the layout
-        panel = window.model_panel
         window.undo_group.setActiveStack(panel.undo_stack)
         (panel.sentence if panel.model is not None else panel.picker).setFocus()
 

@@ -186,7 +186,7 @@ class QueryKeySpace(QWidget):
         self._build()
         controller.scene_changed.connect(self._on_scene_changed)
         controller.focus_changed.connect(self._on_focus_changed)
-        self.refresh(refit=True)
+        self._schedule(refit=True)  # filled on the first event-loop turn: the window shows without waiting
 
     # -- construction -----------------------------------------------------------------------------------
     def _build(self) -> None:
