@@ -47,6 +47,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import attnstudio  # noqa: E402, F401, I001 (first: OpenBLAS's idle-spin default, as in the app)
 import numpy as np  # noqa: E402
 
 TEXT = ("Attention is a way for every word in a sentence to decide which other words matter to it. "

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import attnstudio  # noqa: F401, I001 (first: it sets OpenBLAS's idle-spin default before NumPy loads, as the app does)
 import numpy as np
 
 from benchmarks.common import REPO, interleaved, paired_ratio, ratio, repeats_for, summary
