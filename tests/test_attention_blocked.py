@@ -83,3 +83,29 @@ def test_a_mask_of_one_row_applies_to_every_block(small_blocks):
     r = scaled_dot_product_attention(q, k, v, mask=mask)
     np.testing.assert_allclose(r.weights, _reference(q, k, v, mask)[1], rtol=1e-14, atol=1e-15)
     assert not r.weights[..., ~mask[0]].any()
+
+
+def test_a_real_models_heads_split_over_two_threads_do_not_change_a_bit(monkeypatch):
+    rng = np.random.default_rng(6)
+    q, k, v = (rng.standard_normal((12, 128, 32)).astype(np.float32) for _ in range(3))  # MiniLM's shape
+    monkeypatch.setattr(blocked, "_WORKERS", 1)
+    serial = scaled_dot_product_attention(q, k, v)
+    monkeypatch.setattr(blocked, "_WORKERS", 2)
+    split = scaled_dot_product_attention(q, k, v)  # one block of every head → six heads per thread
+    for name in ("scores", "weights", "output"):
+        np.testing.assert_array_equal(getattr(split, name), getattr(serial, name))
+
+
+def test_rows_in_parallel_is_the_function_itself(monkeypatch):
+    from attnstudio.engine.real.special import gelu
+
+    x = np.random.default_rng(7).standard_normal((128, 1536)).astype(np.float32)
+    calls = []
+    monkeypatch.setattr(blocked, "_WORKERS", 2)
+    halves = blocked.rows_in_parallel(lambda part: calls.append(len(part)) or gelu(part), x)
+    assert calls == [64, 64]  # two halves, one per thread …
+    np.testing.assert_array_equal(halves, gelu(x))  # … and the same numbers to the last bit
+    calls.clear()
+    monkeypatch.setattr(blocked, "_WORKERS", 1)  # one core (BLAS told to use one thread): one call
+    one = blocked.rows_in_parallel(lambda part: calls.append(len(part)) or gelu(part), x)
+    assert calls == [128] and np.array_equal(one, gelu(x))

@@ -36,6 +36,7 @@ BLOCK_BYTES = 1 << 20
 ROW_ALIGN = 192
 # Below this many bytes of scores a second thread costs more to wake than it saves.
 PARALLEL_BYTES = 1 << 20
+SPLIT_BYTES = 1 << 18  # whole heads: a real model's 12 × 128 × 128 scores (0.8 MB) are worth two threads
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 # Whether BLAS spreads each matmul over the cores itself (it reads these variables when NumPy loads).
 _BLAS_THREADED = _CORES > 1 and not any(
@@ -131,7 +132,11 @@ def blocked_attention(
         return True
 
     blocks = list(_blocks(batch, n_q, n_k, dtype.itemsize))
-    pool = _pool() if len(blocks) > 1 and scores.nbytes >= PARALLEL_BYTES else None
+    if len(blocks) == 1 and batch >= _WORKERS > 1 and scores.nbytes >= SPLIT_BYTES:
+        # Every head fits in one block (a real model's 12 heads × 128 tokens): a group of heads per thread.
+        per = -(-batch // _WORKERS)
+        blocks = [(slice(b, b + per), slice(0, n_q)) for b in range(0, batch, per)]
+    pool = _pool() if len(blocks) > 1 and scores.nbytes >= min(PARALLEL_BYTES, SPLIT_BYTES) else None
     if pool is None:
         done = _run_all(attend, blocks)
     else:
@@ -177,3 +182,19 @@ def _softmax_rows(scores: np.ndarray, weights: np.ndarray, masked: bool) -> None
     if masked:
         total[total == 0.0] = 1.0  # an empty row: 0 / 1 keeps its zeros
     weights /= total
+
+
+def rows_in_parallel(func, x: np.ndarray, min_bytes: int = 1 << 18) -> np.ndarray:
+    """``func(x)`` for a row-wise ``func`` (a real model's GELU), the two halves of ``x``'s rows on two cores.
+
+    Only with a threaded BLAS (as the engine's blocks): the matrix products around such a step already use
+    every core, and this step would otherwise leave one idle. NumPy's ufuncs let go of the GIL.
+    """
+    pool = _pool() if x.nbytes >= min_bytes and len(x) >= 2 else None
+    if pool is None:
+        return func(x)
+    half = len(x) // 2
+    second = pool.submit(func, x[half:])
+    first = func(x[:half])
+    return np.concatenate([first, second.result()])
+

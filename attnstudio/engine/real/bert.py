@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from attnstudio.engine.attention import merge_heads, scaled_dot_product_attention, split_heads
+from attnstudio.engine.blocked import rows_in_parallel
 from attnstudio.engine.real.checkpoint import BertWeights, LayerWeights, Progress, read_weights
 from attnstudio.engine.real.config import BertConfig, read_config
 from attnstudio.engine.real.errors import ModelError
@@ -194,7 +195,7 @@ class BertModel:
         a = layer_norm(attended, lw.attn_norm_weight, lw.attn_norm_bias, eps)  # (n, d_model)
         inner = a @ lw.w_ff_in  # (n, d_ff)
         inner += lw.b_ff_in
-        ff = self._activation(inner) @ lw.w_ff_out  # (n, d_model)
+        ff = rows_in_parallel(self._activation, inner) @ lw.w_ff_out  # (n, d_model); GELU on both cores
         ff += lw.b_ff_out
         ff += a
         y = layer_norm(ff, lw.out_norm_weight, lw.out_norm_bias, eps)  # (n, d_model)
