@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QToolTip, QWidget
 
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.painting import (
     MIN_FONT_PX,
     AlignmentFigure,
@@ -103,6 +104,7 @@ def weight_sentence(fig: AlignmentFigure, query: int | None, key: int | None) ->
             f"total attention received {fig.weights[:, key].sum():.2f}")
 
 
+@guard_overrides
 class AlignmentCanvas(QWidget):
     """The alignment: key words on top, query words below, a line per pair as thick as its weight.
 
@@ -455,6 +457,7 @@ class AlignmentCanvas(QWidget):
         return QSize(900, 420)
 
 
+@guard_overrides
 class SpotlightStrip(QWidget):
     """The key sentence written out, each word lit by how much the focused query looks at it."""
 

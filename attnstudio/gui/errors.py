@@ -1,17 +1,26 @@
-"""The last line of defence: an unexpected error in a slot is logged, shown, and the app keeps running."""
+"""The last line of defence: an unexpected error in a slot is logged, shown, and the app keeps running.
+
+Slots reach ``sys.excepthook`` by themselves. Qt's virtual methods overridden in Python (``paintEvent``, a
+model's ``data`` …) must not let an exception out at all: PySide6 6.11 segfaults storing one raised inside
+NumPy (``PepException_GetArgs``), so every such override is wrapped by :func:`guard_overrides`, which hands
+the error to the hook on the next event-loop turn — not in the middle of a paint — and carries on.
+"""
 
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
-__all__ = ["install_exception_hook", "log_dir", "log_exception"]
+__all__ = ["guard_overrides", "install_exception_hook", "log_dir", "log_exception"]
 
 _showing = False  # one dialog at a time: an error inside the dialog must not stack a hundred more
 
@@ -69,3 +78,48 @@ def _hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType |
 
 def install_exception_hook() -> None:
     sys.excepthook = _hook
+
+
+# What a guarded override returns after an error: "not handled", no data, no size preference.
+_FALLBACK: dict[str, Any] = {"event": False, "eventFilter": False, "setData": False, "heightForWidth": -1}
+_GUARDED = frozenset({"event", "eventFilter", "paint", "data", "headerData", "setData", "heightForWidth"})
+_reported: set[str] = set()  # errors already shown: a broken paintEvent fails again at every frame
+
+ClassT = TypeVar("ClassT", bound=type)
+
+
+def is_guarded_name(name: str) -> bool:
+    """Whether ``name`` is a Qt virtual method :func:`guard_overrides` wraps (``…Event``, ``event``, ``data`` …)."""
+    return name in _GUARDED or (name.endswith("Event") and name[:1].islower())
+
+
+def guard_overrides(cls: ClassT) -> ClassT:
+    """Class decorator: the Qt virtual methods ``cls`` itself overrides never let an exception reach PySide."""
+    for name, method in list(vars(cls).items()):
+        if callable(method) and is_guarded_name(name) and not getattr(method, "__guarded__", False):
+            setattr(cls, name, _guarded(method, _FALLBACK.get(name)))
+    return cls
+
+
+def _guarded(method: Callable[..., Any], fallback: Any) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception:  # noqa: BLE001 — handed on below, never swallowed
+            _hand_on(*sys.exc_info())
+            return fallback
+
+    guarded.__guarded__ = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _hand_on(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """Give the error to ``sys.excepthook``; ours (a dialog) once per error and outside the paint it came from."""
+    if sys.excepthook is not _hook or QApplication.instance() is None:
+        sys.excepthook(exc_type, exc, tb)  # a test runner's hook, or Python's: at once, every time
+        return
+    key = "".join(traceback.format_exception(exc_type, exc, tb))
+    if key not in _reported:
+        _reported.add(key)
+        QTimer.singleShot(0, functools.partial(_hook, exc_type, exc, tb))

@@ -42,6 +42,7 @@ from attnstudio.export.render import (
     paint_figure,
 )
 from attnstudio.fileio import SaveError, atomic_write_bytes
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.painting import AlignmentFigure, Theme
 from attnstudio.gui.widgets import name_widget
 
@@ -67,6 +68,7 @@ def _ask_save_path(parent: QWidget, caption: str, start: str, suffixes: tuple[st
     return path, Path(path).suffix.lower()
 
 
+@guard_overrides
 class ExportDialog(QDialog):
     """Choose how the figure is drawn, see a preview, then pick the file. Remembers the choices (QSettings)."""
 

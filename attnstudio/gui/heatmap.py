@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QToolTip, QWidget
 
 from attnstudio.gui.alignment import alignment_figure, weight_sentence
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.painting import (
     CELL_ASPECT,
     AlignmentFigure,
@@ -46,6 +47,7 @@ FRAME_CACHE_PIXELS = 8_000_000  # device pixels: a canvas zoomed in further is p
 MAX_CELL = 96.0  # pixels: beyond this one cell fills the view and zooming stops helping
 
 
+@guard_overrides
 class HeatmapCanvas(QWidget):
     """The painted matrix inside ``HeatmapView``; as large as the zoom asks, the scroll area shows a part."""
 
@@ -207,6 +209,7 @@ class HeatmapCanvas(QWidget):
         super().focusOutEvent(event)
 
 
+@guard_overrides
 class HeatmapView(QScrollArea):
     """The weight matrix with a colour bar. Ctrl+wheel or +/− zoom, 0 fits; hover for exact weights;
     click a row to focus its query."""

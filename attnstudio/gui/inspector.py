@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.inspector_bars import NICE_SCALES, ComponentBars, _nice_scale
 from attnstudio.gui.inspector_snapshot import (
     BIG_NUDGE,
@@ -68,6 +69,7 @@ COLUMN_WIDTH = 66  # px: 16 columns + the row header fit a ~1200 px bottom dock
 
 # -- the token picker ---------------------------------------------------------------------------------
 
+@guard_overrides
 class TokenListModel(QAbstractListModel):
     """Every query token then every key token; labels are made only when a row is displayed."""
 
@@ -127,6 +129,7 @@ class TokenListModel(QAbstractListModel):
 
 # -- the panel ------------------------------------------------------------------------------------------
 
+@guard_overrides
 class VectorInspector(QWidget):
     """One token's vectors at every stage, by named dimension; its q, k, v editable by typing or dragging."""
 

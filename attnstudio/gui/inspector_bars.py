@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.inspector_snapshot import BIG_NUDGE, NUDGE, TokenSnapshot, _blend
 from attnstudio.gui.widgets import name_widget
 from attnstudio.scene import MAX_COMPONENT
@@ -24,6 +25,7 @@ def _nice_scale(*arrays: np.ndarray) -> float:
     return next((s for s in NICE_SCALES if s >= top), NICE_SCALES[-1])
 
 
+@guard_overrides
 class ComponentBars(QWidget):
     """One strip of bars per editable stage, each bar under its table column; pull a bar up or down to edit.
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.inspector_snapshot import BIG_NUDGE, EDITABLE, NUDGE, TokenSnapshot, _blend, format_component
 from attnstudio.gui.widgets import name_widget
 from attnstudio.scene import MAX_COMPONENT
@@ -58,6 +59,7 @@ def _row_marked(snap: TokenSnapshot, stage: str) -> bool:
     return stage in snap.edited and bool(snap.edited[stage].any())
 
 
+@guard_overrides
 class VectorTableModel(QAbstractTableModel):
     """Rows = the chosen token's stages, columns = named dimensions. Edits go to ``apply_edit``."""
 
@@ -162,6 +164,7 @@ class VectorTableModel(QAbstractTableModel):
         return None
 
 
+@guard_overrides
 class ComponentDelegate(QStyledItemDelegate):
     """A line edit for a q/k/v cell; leaves the scene alone when the text was not changed."""
 
@@ -201,6 +204,7 @@ class ComponentDelegate(QStyledItemDelegate):
             painter.restore()
 
 
+@guard_overrides
 class VectorTable(QTableView):
     """The table: Up/Down nudge an editable cell, Delete resets, Ctrl+C copies (Ctrl+Up/Down still move)."""
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from attnstudio.gui.alignment import LANGUAGE_NAMES
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.lesson_stage import LessonStage, dock_of
 from attnstudio.gui.lesson_widgets import LessonList, StepText, make_button, make_label
 from attnstudio.gui.widgets import FlowLayout, name_widget
@@ -56,6 +57,7 @@ def progress_folder() -> str:
     return os.path.join(base, "lessons-progress")
 
 
+@guard_overrides
 class LessonPanel(QWidget):
     """The lesson list (with progress) and the player of the open lesson."""
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QRectF, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFontMetricsF, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabBar, QToolTip, QWidget
 
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.lessons import PANELS, PanelSetup
 
 __all__ = ["LOCKED_TIP", "PanelOverlay", "LessonStage", "accent_colour"]
@@ -35,6 +36,7 @@ def accent_colour(palette: QPalette) -> QColor:
     return QColor("#ff9a3c" if dark else "#d55e00")
 
 
+@guard_overrides
 class PanelOverlay(QWidget):
     """A child drawn over a panel and kept to its size.
 
@@ -154,6 +156,7 @@ def hide_stale_tab_bars(window: QMainWindow) -> int:
     return hidden
 
 
+@guard_overrides
 class TabBarTidier(QObject):
     """Hides stale dock tab bars (see ``hide_stale_tab_bars``) once the window's layout has settled."""
 

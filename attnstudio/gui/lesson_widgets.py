@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.widgets import name_widget
 from attnstudio.lessons import Lesson, LessonError, Progress
 
@@ -151,6 +152,7 @@ class LessonList(QWidget):
             self.start_over_requested.emit(lesson)
 
 
+@guard_overrides
 class StepText(QTextBrowser):
     """A step's Markdown: a little air between lines; formula blocks (indented code) shrunk to fit the column
     on unbroken lines, so that aligned columns stay aligned (a block too wide even then wraps, never hides)."""

@@ -33,6 +33,7 @@ from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
 from attnstudio.gui.autosave import Autosaver, find_orphans, read_orphan
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.controls_panel import ControlsPanel
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
 from attnstudio.gui.lesson_panel import LessonPanel
@@ -55,6 +56,7 @@ SCROLLED_DOCKS = {"sentenceDock", "controlsDock", "queryKeyDock"}
 LAYOUT_VERSION = 4  # bump when the dock set changes, so an old saved layout is not restored onto it
 
 
+@guard_overrides
 class MainWindow(QMainWindow):
     """The complete window with the seed pair loaded and "black" focused."""
 

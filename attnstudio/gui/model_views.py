@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.painting import (
     AlignmentFigure,
     AlignmentGeometry,
@@ -32,6 +33,7 @@ def _theme(widget: QWidget) -> Theme:
     return Theme.from_palette(widget.palette())
 
 
+@guard_overrides
 class HeadGrid(QWidget):
     """Every head of every layer as a small heatmap: rows are layers, columns heads. Click one to choose it."""
 
@@ -109,6 +111,7 @@ class HeadGrid(QWidget):
         painter.drawRect(r.adjusted(-2, -2, 2, 2))
 
 
+@guard_overrides
 class AttentionView(QWidget):
     """One attention figure drawn by the shared painters: alignment lines or the heatmap.
 
@@ -210,6 +213,7 @@ class AttentionView(QWidget):
         super().focusOutEvent(event)
 
 
+@guard_overrides
 class QueryKeyPlane(QWidget):
     """One head's queries and keys in their PCA plane; the focused query can be dragged.
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from attnstudio.engine import split_heads
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.widgets import name_widget, signals_blocked
 from attnstudio.scene import SceneResult
 
@@ -161,6 +162,7 @@ def _fraction(value: float) -> str:
 
 
 # -- the panel ------------------------------------------------------------------------------------------
+@guard_overrides
 class QueryKeySpace(QWidget):
     """The focused query and all keys of the current head in a plane; drag (or arrow-key) the query."""
 
@@ -179,7 +181,7 @@ class QueryKeySpace(QWidget):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
-        self._refresh_timer.timeout.connect(self.flush)
+        self._refresh_timer.timeout.connect(self._on_refresh_timer)
         self._placing = False  # True while the view moves the query point itself
         self._drag_start: np.ndarray | None = None  # the head's q when the current drag began
         self._key_info: list[str] = []
@@ -357,6 +359,16 @@ class QueryKeySpace(QWidget):
         if self._pending is not None:
             refit, self._pending = self._pending, None
             self.refresh(refit=refit)
+
+    def _on_refresh_timer(self) -> None:
+        # Not while hidden (a closed dock, a window closing or being torn down): it catches up when shown.
+        if self.isVisible():
+            self.flush()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._pending is not None:
+            self._refresh_timer.start()
 
     def _focus(self, result: SceneResult) -> int:
         return min(self.controller.scene.focus, len(result.query_words) - 1)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from attnstudio.engine import softmax, split_heads
 from attnstudio.gui.controller import Controller
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.widgets import name_widget
 from attnstudio.scene import SceneResult
 
@@ -104,6 +105,7 @@ def compute_trace(result: SceneResult, focus: int, variant: str, temperature: fl
 
 
 # -- table models ---------------------------------------------------------------------------------------
+@guard_overrides
 class TraceModel(QAbstractTableModel):
     """One row per key, in sentence order; the numbers of :class:`Trace`."""
 
@@ -207,6 +209,7 @@ class TraceModel(QAbstractTableModel):
         return None
 
 
+@guard_overrides
 class OutputModel(QAbstractTableModel):
     """The context vector per named dimension: attention's Σ weight·v next to the equal-weighting average."""
 
@@ -270,6 +273,7 @@ def table_tsv(model, rows: list[int], columns: list[int]) -> str:
 
 
 # -- views -------------------------------------------------------------------------------------------------
+@guard_overrides
 class WeightBarDelegate(QStyledItemDelegate):
     """The weight with a small bar behind it, as long as the weight is large."""
 
@@ -283,6 +287,7 @@ class WeightBarDelegate(QStyledItemDelegate):
         super().paint(painter, option, index)
 
 
+@guard_overrides
 class CopyableTable(QTableView):
     """A read-only table whose Ctrl+C copies the selected cells (or all of them) as TSV."""
 
@@ -320,6 +325,7 @@ class CopyableTable(QTableView):
         super().keyPressEvent(event)
 
 
+@guard_overrides
 class ComputationPanel(QWidget):
     """The focused query's attention row, stage by stage, and its output beside the equal-weighting one."""
 

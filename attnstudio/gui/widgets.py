@@ -8,6 +8,8 @@ from typing import Iterator
 from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
 
+from attnstudio.gui.errors import guard_overrides
+
 __all__ = ["FlowLayout", "signals_blocked", "name_widget"]
 
 
@@ -30,6 +32,7 @@ def name_widget(widget: QWidget, object_name: str, accessible_name: str, tooltip
     return widget
 
 
+@guard_overrides
 class FlowLayout(QLayout):
     """Lays widgets left to right and wraps to the next line, like words in a paragraph."""
 
