@@ -107,7 +107,11 @@ def _guarded(method: Callable[..., Any], fallback: Any) -> Callable[..., Any]:
         try:
             return method(*args, **kwargs)
         except Exception:  # noqa: BLE001 — handed on below, never swallowed
-            _hand_on(*sys.exc_info())
+            exc_type, exc, tb = sys.exc_info()
+            # Drop the failed call's local variables now: a QPainter it left open must end inside its own
+            # paint event, not later when the traceback is let go (that crashed). The text of the traceback stays.
+            traceback.clear_frames(tb)
+            _hand_on(exc_type, exc, tb)
             return fallback
 
     guarded.__guarded__ = True  # type: ignore[attr-defined]
