@@ -140,9 +140,10 @@ class ControlsPanel(QWidget):
             "Self-attention (Ctrl+1, Ctrl+2) to go back to it.", self), "modelModeNote", "Real model mode")
         self.model_note.setWordWrap(True)
 
-        for combo in (self.mode, self.variant, self.head):
+        for combo, letters in ((self.mode, 10), (self.variant, 10), (self.head, 6)):
+            # Elided, not wider: at 1280×800 the dock is ~300 px beside its scroll bar (no sideways scrolling).
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(10)
+            combo.setMinimumContentsLength(letters)
         form = QFormLayout(self)
         form.addRow(self._label("&Mode", self.mode), self.mode)
         form.addRow(self._label("&Variant", self.variant), self.variant)
