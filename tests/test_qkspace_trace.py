@@ -379,3 +379,15 @@ def test_a_long_sentence_labels_only_its_strongest_keys(qtbot, space, controller
     weights = controller.result().weights[BLACK]
     best = controller.result().key_words[int(np.argmax(weights))].token.surface
     assert any(label.toPlainText().startswith(best) for label in shown)
+
+
+def test_a_hidden_space_catches_up_when_shown_again(qtbot, space, controller, monkeypatch):
+    refreshes = []
+    original = space.refresh
+    monkeypatch.setattr(space, "refresh", lambda refit=True: refreshes.append(refit) or original(refit))
+    space.hide()  # a closed dock, or a window being torn down
+    controller.set_component("target", BLACK, "q", 0, 2.5)
+    qtbot.wait(30)
+    assert refreshes == []  # nothing drawn for nobody
+    space.show()
+    qtbot.waitUntil(lambda: refreshes == [True])  # shown again: one refresh brings it up to date
