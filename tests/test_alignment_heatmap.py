@@ -327,3 +327,16 @@ def test_heatmap_keeps_its_labels_while_weights_change_and_matches_a_full_paint(
     controller.set_focus(0)  # another row in bold: the labels are painted again
     canvas.grab()
     assert frames == [1]
+
+
+def test_moving_to_a_screen_of_another_pixel_ratio_rebuilds_the_cached_layers(qtbot, canvas, controller, monkeypatch):
+    canvas.grab()  # layers cached at ratio 1
+    monkeypatch.setattr(canvas, "devicePixelRatioF", lambda: 2.0)  # dragged onto a 2× screen, same logical size
+    scene = controller.scene
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
+    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)  # a q edit: static kept?
+    layered = _pixels(canvas.grab().toImage()).astype(int)
+    assert canvas._static.devicePixelRatio() == 2.0 and canvas._base.devicePixelRatio() == 2.0  # noqa: SLF001
+    canvas._static = canvas._base = canvas._geometry = None  # noqa: SLF001 — everything painted afresh
+    fresh = _pixels(canvas.grab().toImage()).astype(int)
+    assert (np.abs(layered - fresh).max(-1) > 40).mean() < 0.002

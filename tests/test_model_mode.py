@@ -258,3 +258,11 @@ def test_model_mode_during_a_lesson_leaves_it_and_comes_back_to_the_learners_lay
     assert window.lessons_menu.menuAction().isEnabled()
     qtbot.waitUntil(lambda: layout_of(window, sizes=True) == layout_before)
     assert window.controller.scene.to_dict() == scene_before
+
+
+def test_a_cancelled_close_leaves_model_mode_as_it_was(window, monkeypatch):
+    window.set_model_mode(True)
+    monkeypatch.setattr(window, "_confirm_discard", lambda: False)  # the learner answers Cancel
+    assert not window.close()
+    assert window.model_mode()  # still where the learner was, the workspace not shut down
+    monkeypatch.undo()

@@ -274,14 +274,16 @@ class AlignmentCanvas(QWidget):
         rect = self._plot_rect()
         ratio = self.devicePixelRatioF()
         view = QRectF(self._offset(), 0, min(float(self.width()), rect.width()), rect.height())
-        if self._base is not None and self._geometry is not None and self._base_window == view:
+        if (self._base is not None and self._geometry is not None and self._base_window == view
+                and self._base.devicePixelRatio() == ratio):
             return self._geometry
         if rect.width() < 1 or rect.height() < 1:
             return None
         whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
         window = QRectF(rect) if whole else view
         fig = self._shown()
-        if self._static is None or self._static_window != window or not alignment_static_matches(self._static_fig, fig):
+        if (self._static is None or self._static_window != window or self._static.devicePixelRatio() != ratio
+                or not alignment_static_matches(self._static_fig, fig)):  # (moved to a screen of another DPI)
             self._static = self._pixmap(window, ratio)
             self._static.fill(self._theme.background)
             painter = QPainter(self._static)
@@ -294,7 +296,7 @@ class AlignmentCanvas(QWidget):
                 self._static_geometry = paint_alignment_static(painter, self._static_layout, fig, self._theme)
             painter.end()
             self._static_fig, self._static_window = fig, window
-        if self._base is None or self._base_window.size() != view.size():
+        if self._base is None or self._base_window.size() != view.size() or self._base.devicePixelRatio() != ratio:
             self._base = self._pixmap(view, ratio)
         painter = QPainter(self._base)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)  # a plain copy, no blending

@@ -195,13 +195,15 @@ class ComponentDelegate(QStyledItemDelegate):
                 dot = pal.color(QPalette.ColorRole.HighlightedText)
             elif tint is not None and abs(tint.lightness() - dot.lightness()) < 70:  # dark palettes: accent on tint
                 dot = pal.color(QPalette.ColorRole.Text)
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(dot)
-            r = option.rect
-            painter.drawEllipse(QRectF(r.left() + 3, r.top() + 3, 6, 6))
-            painter.restore()
+            painter.save()  # the view's own painter: whatever happens, give it back as it was
+            try:
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(dot)
+                r = option.rect
+                painter.drawEllipse(QRectF(r.left() + 3, r.top() + 3, 6, 6))
+            finally:
+                painter.restore()
 
 
 @guard_overrides

@@ -487,13 +487,13 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
+        if not self._confirm_discard():
+            event.ignore()  # still in model mode, a model still loading, if that is where the learner was
+            return
         if self._model_panel is not None:
             self._model_panel.shutdown()
         self.set_model_mode(False)  # the toy layout is the one kept for next time
-        self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
-        if not self._confirm_discard():
-            event.ignore()
-            return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.autosaver.discard()
