@@ -94,3 +94,19 @@ def test_our_hook_logs_a_paint_that_keeps_failing_once(qtbot, window, monkeypatc
     with open(os.path.join(errors.log_dir(), "attnstudio.log"), encoding="utf-8") as fh:
         log = fh.read()
     assert log.count("ValueError: matmul") == 1  # logged once, not once per frame
+
+
+def test_a_numpy_error_inside_an_undo_commands_redo_is_reported_not_fatal(qtbot, window, monkeypatch):
+    """QUndoStack.push calls the command's redo from C++: the same crash, on every edit's path."""
+    from attnstudio.scene import Scene
+
+    def broken(*_args, **_kwargs):
+        return np.ones((1, 16)) @ np.ones((4, 2))
+
+    with qtbot.capture_exceptions() as exceptions:
+        monkeypatch.setattr(Scene, "set_override", broken)
+        window.controller.set_component(window.controller.scene.query_side(), 1, "q", 0, 3.0)
+        monkeypatch.undo()
+    assert [kind for kind, _, _ in exceptions] == [ValueError]
+    assert window.controller.set_component(window.controller.scene.query_side(), 1, "q", 0, 3.5)  # goes on
+    exceptions.clear()

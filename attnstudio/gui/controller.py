@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from attnstudio.fileio import SaveError, atomic_write_text
+from attnstudio.gui.errors import guard_overrides
 from attnstudio.scene import Scene, SceneError, SceneResult, load_scene_file
 
 __all__ = ["Controller"]
@@ -73,6 +74,7 @@ class _SceneCommand(QUndoCommand):
             self.scene.set_focus(focus)
 
 
+@guard_overrides
 class SetSentenceCommand(_SceneCommand):
     def __init__(self, controller: "Controller", side: str, old: str, new: str, old_overrides: dict) -> None:
         super().__init__(controller, f"Type the {side} sentence")
@@ -106,6 +108,7 @@ class SetSentenceCommand(_SceneCommand):
         self.keep_view(False)
 
 
+@guard_overrides
 class SetSettingsCommand(_SceneCommand):
     def __init__(self, controller: "Controller", old: dict[str, Any], new: dict[str, Any], text: str, merge: bool) -> None:
         super().__init__(controller, text)
@@ -130,6 +133,7 @@ class SetSettingsCommand(_SceneCommand):
         self.keep_view(False)
 
 
+@guard_overrides
 class SetComponentCommand(_SceneCommand):
     """Set (or reset, with ``None``) one hand-edited q/k/v component."""
 
@@ -155,6 +159,7 @@ class SetComponentCommand(_SceneCommand):
         self.scene.set_override(*self.key, self.old)
 
 
+@guard_overrides
 class SetComponentsCommand(_SceneCommand):
     """Several components at once (a drag in the query–key space moves two; "reset all" clears many)."""
 

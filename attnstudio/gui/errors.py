@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QStandardPaths, QTimer
+from PySide6.QtCore import QSize, QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 __all__ = ["guard_overrides", "install_exception_hook", "log_dir", "log_exception"]
@@ -80,16 +80,27 @@ def install_exception_hook() -> None:
     sys.excepthook = _hook
 
 
-# What a guarded override returns after an error: "not handled", no data, no size preference.
-_FALLBACK: dict[str, Any] = {"event": False, "eventFilter": False, "setData": False, "heightForWidth": -1}
-_GUARDED = frozenset({"event", "eventFilter", "paint", "data", "headerData", "setData", "heightForWidth"})
+# What a guarded override returns after an error: "not handled", nothing, no size preference, an empty model.
+_FALLBACK: dict[str, Callable[[], Any]] = {
+    "event": lambda: False, "eventFilter": lambda: False, "setData": lambda: False, "mergeWith": lambda: False,
+    "hasHeightForWidth": lambda: False, "heightForWidth": lambda: -1, "id": lambda: -1,
+    "rowCount": lambda: 0, "columnCount": lambda: 0, "count": lambda: 0,
+    "flags": lambda: Qt.ItemFlag.NoItemFlags, "expandingDirections": lambda: Qt.Orientation(0),
+    "sizeHint": QSize, "minimumSizeHint": QSize, "minimumSize": QSize,
+}
+# Qt calls these from C++ (QThread.run handles its own errors; dialogs' accept is called from Python too).
+_GUARDED = frozenset(_FALLBACK) | {
+    "paint", "data", "headerData", "redo", "undo", "createEditor", "setEditorData", "setModelData",
+    "itemAt", "takeAt", "addItem", "setGeometry",
+}
 _reported: set[str] = set()  # errors already shown: a broken paintEvent fails again at every frame
 
 ClassT = TypeVar("ClassT", bound=type)
 
 
 def is_guarded_name(name: str) -> bool:
-    """Whether ``name`` is a Qt virtual method :func:`guard_overrides` wraps (``…Event``, ``event``, ``data`` …)."""
+    """Whether ``name`` is a Qt virtual method :func:`guard_overrides` wraps (``…Event``, ``paint``, ``data``,
+    an undo command's ``redo`` …)."""
     return name in _GUARDED or (name.endswith("Event") and name[:1].islower())
 
 
@@ -101,7 +112,7 @@ def guard_overrides(cls: ClassT) -> ClassT:
     return cls
 
 
-def _guarded(method: Callable[..., Any], fallback: Any) -> Callable[..., Any]:
+def _guarded(method: Callable[..., Any], fallback: Callable[[], Any] | None) -> Callable[..., Any]:
     @functools.wraps(method)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -112,7 +123,7 @@ def _guarded(method: Callable[..., Any], fallback: Any) -> Callable[..., Any]:
             # paint event, not later when the traceback is let go (that crashed). The text of the traceback stays.
             traceback.clear_frames(tb)
             _hand_on(exc_type, exc, tb)
-            return fallback
+            return None if fallback is None else fallback()
 
     guarded.__guarded__ = True  # type: ignore[attr-defined]
     return guarded

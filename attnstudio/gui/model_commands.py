@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
+from attnstudio.gui.errors import guard_overrides
+
 if TYPE_CHECKING:
     from attnstudio.gui.model_panel import ModelPanel
 
@@ -18,6 +20,7 @@ __all__ = ["EditKey", "PropagateCommand", "QueryEditCommand"]
 EditKey = tuple[int, int, int]  # (layer, head, token)
 
 
+@guard_overrides
 class QueryEditCommand(QUndoCommand):
     """One drag of one query: from the vector before the drag to where it was let go."""
 
@@ -46,6 +49,7 @@ class QueryEditCommand(QUndoCommand):
         self.panel._set_edit(self.key, self.before)
 
 
+@guard_overrides
 class PropagateCommand(QUndoCommand):
     """Recompute the layers above the edited queries, so the later heads see the change."""
 
