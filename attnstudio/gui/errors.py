@@ -86,8 +86,8 @@ _FALLBACK: dict[str, Callable[[], Any]] = {
     "heightForWidth": lambda: -1, "id": lambda: -1,
 }
 # Qt calls these from C++ and they run our NumPy-backed code. Left out on purpose: counts, flags, size hints and
-# layout bookkeeping — a line of plain Python each, called hundreds of times per paint (a wrapper there cost
-# ~10 % of an edit); QThread.run, which handles its own errors.
+# layout bookkeeping — a line of plain Python each, called hundreds of times per paint (wrapped, an edit was
+# measurably slower); QThread.run, which handles its own errors.
 _GUARDED = frozenset(_FALLBACK) | {
     "paint", "data", "headerData", "redo", "undo", "createEditor", "setEditorData", "setModelData",
 }
