@@ -298,6 +298,7 @@ class AlignmentCanvas(QWidget):
             self._static_fig, self._static_window = fig, window
         if self._base is None or self._base_window.size() != view.size() or self._base.devicePixelRatio() != ratio:
             self._base = self._pixmap(view, ratio)
+            self._base.fill(self._theme.background)  # no stray pixels where a rounded edge is not copied over
         painter = QPainter(self._base)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)  # a plain copy, no blending
         source = QRectF((view.left() - window.left()) * ratio, 0, view.width() * ratio, view.height() * ratio)
