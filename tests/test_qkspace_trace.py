@@ -391,3 +391,11 @@ def test_a_hidden_space_catches_up_when_shown_again(qtbot, space, controller, mo
     assert refreshes == []  # nothing drawn for nobody
     space.show()
     qtbot.waitUntil(lambda: refreshes == [True])  # shown again: one refresh brings it up to date
+
+
+def test_the_query_label_moves_below_the_handle_when_a_key_sits_just_above(space):
+    space.flush()
+    space.keys.setData(pos=np.array([[0.5, 0.2], [0.0, -1.5]]))  # a key (and its label) just above-left of q
+    assert space._query_label_anchor(1.0, 0.0) == (1.1, -0.1)  # noqa: SLF001 — written below-left instead
+    space.keys.setData(pos=np.array([[0.5, -0.2], [0.0, 1.5]]))  # now just below-left
+    assert space._query_label_anchor(1.0, 0.0) == (1.1, 1.1)  # noqa: SLF001 — the usual place, above-left

@@ -498,11 +498,29 @@ class QueryKeySpace(QWidget):
         finally:
             self._placing = False
         self.query_line.setData([0.0, x], [0.0, y])
+        anchor = self._query_label_anchor(x, y)
+        if tuple(self.query_label.anchor) != anchor:
+            self.query_label.setAnchor(anchor)
         self.query_label.setPos(x, y)
         self.query_head.setPos(x, y)
         # ArrowItem's angle is on screen (y down) and 0° points left; the plot's y axis points up.
         self.query_head.setStyle(angle=math.degrees(math.atan2(y, -x)) if (x or y) else 0.0)
         self.query_head.setVisible(bool(x or y))
+
+    def _query_label_anchor(self, x: float, y: float) -> tuple[float, float]:
+        """Up and left of the handle, or down and left when more keys sit just above it.
+
+        Key labels run to the right of their dots, so a key up to ~3/4 of the plot to the left still reaches in.
+        """
+        xs, ys = self.keys.getData()
+        if xs is None or not len(xs):
+            return (1.1, 1.1)
+        span_x = max(float(np.ptp(np.append(xs, [0.0, x]))), TINY)
+        span_y = max(float(np.ptp(np.append(ys, [0.0, y]))), TINY)
+        near = (xs > x - 0.75 * span_x) & (xs < x + 0.05 * span_x)
+        above = int((near & (ys >= y) & (ys < y + 0.15 * span_y)).sum())
+        below = int((near & (ys < y) & (ys > y - 0.15 * span_y)).sum())
+        return (1.1, -0.1) if above > below else (1.1, 1.1)
 
     def _write_caption(self, result: SceneResult, word: str) -> None:
         n_dims = self.plane.basis.shape[0]
