@@ -61,10 +61,27 @@ def test_declining_recovery_discards_it(window, tmp_path):
     folder = window.autosaver.folder
     os.makedirs(folder, exist_ok=True)
     orphan = os.path.join(folder, "autosave-999999999.attn.json")
+    from attnstudio.scene import Scene
+
+    kept = Scene()
+    kept.set_sentence("target", "The black dog sleeps")
+    with open(orphan, "w", encoding="utf-8") as fh:
+        fh.write(kept.to_json())
+    questions = []
+    assert not window.offer_recovery(ask=lambda text: questions.append(text) or False)
+    assert questions and not os.path.exists(orphan)
+
+
+def test_an_autosave_of_what_is_already_open_is_not_offered(window):
+    """A session that only ran a lesson autosaves the learner's untouched seed scene: nothing to give back."""
+    folder = window.autosaver.folder
+    os.makedirs(folder, exist_ok=True)
+    orphan = os.path.join(folder, "autosave-999999997.attn.json")
     with open(orphan, "w", encoding="utf-8") as fh:
         fh.write(window.controller.scene.to_json())
-    assert not window.offer_recovery(ask=lambda text: False)
-    assert not os.path.exists(orphan)
+    questions = []
+    assert not window.offer_recovery(ask=lambda text: questions.append(text) or True)
+    assert questions == [] and not os.path.exists(orphan)
 
 
 def test_corrupt_autosave_is_set_aside_with_a_message(window):

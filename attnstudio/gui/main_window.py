@@ -515,6 +515,9 @@ class MainWindow(QMainWindow):
             self.show_message(f"An autosave could not be read and was set aside: {exc}")
             self._retire(orphans)
             return False
+        if document == self.controller.scene.to_dict():  # the same as what is open (the seed): nothing to give back
+            self._retire(orphans)
+            return False
         text = ("AttnStudio did not close normally last time, and it kept your work.\n\n"
                 f"Source: {document.get('source', '')}\nTarget: {document.get('target', '')}\n\nRestore it?")
         if ask is None:

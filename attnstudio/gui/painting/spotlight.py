@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPen, QPixmap
 
 from attnstudio.gui.painting.figure import paint_message
@@ -26,6 +26,7 @@ from attnstudio.gui.painting.theme import (
 
 # -- spotlight -------------------------------------------------------------------------------------------
 _SPOT_PAD, _SPOT_GAP = 6.0, 6.0
+SPOT_MAX_FONT_PX = 30  # the largest the strip writes its words, when it has the room
 
 
 _SPOT_LAYOUTS: dict[tuple, tuple[list[QRectF], float]] = {}
@@ -82,12 +83,17 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
         raise ValueError(f"weights_row has shape {weights_row.shape}, expected ({len(key_labels)},)")
     allowed = np.ones(len(key_labels), bool) if allowed is None else np.asarray(allowed, bool)
     area = rect.adjusted(MARGIN, MARGIN / 2, -MARGIN, -MARGIN / 2)
-    for px in range(BASE_FONT_PX + 2, MIN_FONT_PX - 1, -1):
+    for px in range(SPOT_MAX_FONT_PX, MIN_FONT_PX - 1, -1):
         boxes, height = _spot_layout(key_labels, area.width(), theme, px, caption)
         if height <= area.height():
             break
+    # Given the room (a lesson step that shows only the spotlight), the sentence is written large, in the middle.
+    large = px > BASE_FONT_PX + 2
+    block_width = max((box.right() for box in boxes), default=0.0)
+    origin = area.topLeft() + (QPointF(max(0.0, (area.width() - block_width) / 2), max(0.0, (area.height() - height) / 2))
+                               if large else QPointF(0.0, 0.0))
     _begin(painter)
-    painter.translate(area.topLeft())
+    painter.translate(origin)
     if caption:
         painter.setFont(theme.font(px))
         painter.setPen(theme.text)
@@ -119,7 +125,7 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
         painter.setPen(_alpha(ink, 0.75))
         painter.drawText(QRectF(box.left(), text_box.bottom(), box.width(), box.bottom() - text_box.bottom() - 2),
                          Qt.AlignmentFlag.AlignCenter, f"{w:.0%}" if allowed[j] else "masked")
-        shown.append(box.translated(area.topLeft()))
+        shown.append(box.translated(origin))
     if visible < len(key_labels):
         painter.setFont(theme.font(px))
         painter.setPen(theme.muted)
