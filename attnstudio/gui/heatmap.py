@@ -28,6 +28,7 @@ from attnstudio.gui.painting import (
     AlignmentFigure,
     HeatmapGeometry,
     Theme,
+    blank_heatmap_geometry,
     heatmap_fit_cell,
     heatmap_image,
     heatmap_layout,
@@ -115,8 +116,7 @@ class HeatmapCanvas(QWidget):
             self._frame_key = key
         painter.drawPixmap(0, 0, self._frame)
         if isinstance(self._frame_layout, str) or self._frame_geometry is None:
-            n_q, n_k = len(fig.query_labels), len(fig.key_labels)
-            return HeatmapGeometry(QRectF(), n_q, n_k, [None] * n_q, [None] * n_k)
+            return blank_heatmap_geometry(fig)
         return paint_heatmap_cells(painter, fig, theme, replace(self._frame_geometry), None, self.view.image())
 
     # -- mouse ----------------------------------------------------------------------------------------

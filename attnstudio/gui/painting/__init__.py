@@ -102,6 +102,7 @@ from attnstudio.gui.painting.heatmap import (
     FIGURE_MAX_CELL,
     MIN_CELL,
     HeatmapGeometry,
+    blank_heatmap_geometry,
     heatmap_figure_size,
     heatmap_fit_cell,
     heatmap_image,

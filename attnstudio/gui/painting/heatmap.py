@@ -205,10 +205,15 @@ def paint_heatmap(painter: QPainter, rect: QRectF, fig: AlignmentFigure, theme: 
     layout = heatmap_layout(rect, fig, theme, colorbar, cell_aspect)
     if isinstance(layout, str):
         paint_message(painter, rect, layout, theme)
-        return HeatmapGeometry(QRectF(), len(fig.query_labels), len(fig.key_labels),
-                               [None] * len(fig.query_labels), [None] * len(fig.key_labels))
+        return blank_heatmap_geometry(fig)
     geometry = paint_heatmap_frame(painter, rect, fig, theme, layout, hover)
     return paint_heatmap_cells(painter, fig, theme, geometry, hover, image)
+
+
+def blank_heatmap_geometry(fig: AlignmentFigure) -> HeatmapGeometry:
+    """No grid, no labels placed: the geometry of a heatmap that shows a message instead."""
+    n_q, n_k = len(fig.query_labels), len(fig.key_labels)
+    return HeatmapGeometry(QRectF(), n_q, n_k, [None] * n_q, [None] * n_k)
 
 
 def heatmap_layout(rect: QRectF, fig: AlignmentFigure, theme: Theme, colorbar: bool = True,
