@@ -44,7 +44,7 @@ from attnstudio.gui.painting import (
     paint_spotlight,
     spotlight_height,
 )
-from attnstudio.gui.widgets import name_widget
+from attnstudio.gui.widgets import RepaintOnFocus, name_widget
 
 __all__ = ["AlignmentCanvas", "SpotlightStrip", "alignment_figure", "weight_sentence"]
 
@@ -105,7 +105,7 @@ def weight_sentence(fig: AlignmentFigure, query: int | None, key: int | None) ->
 
 
 @guard_overrides
-class AlignmentCanvas(QWidget):
+class AlignmentCanvas(RepaintOnFocus, QWidget):
     """The alignment: key words on top, query words below, a line per pair as thick as its weight.
 
     Scrolls sideways when the sentence is too long for its width; hover for exact weights; click or use the
@@ -447,14 +447,6 @@ class AlignmentCanvas(QWidget):
             event.accept()
             return
         super().keyPressEvent(event)
-
-    def focusInEvent(self, event) -> None:  # noqa: N802
-        self.update()
-        super().focusInEvent(event)
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802
-        self.update()
-        super().focusOutEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(900, 420)

@@ -38,7 +38,7 @@ from attnstudio.gui.painting import (
     paint_heatmap_frame,
     paint_message,
 )
-from attnstudio.gui.widgets import name_widget
+from attnstudio.gui.widgets import RepaintOnFocus, name_widget
 
 __all__ = ["HeatmapCanvas", "HeatmapView"]
 
@@ -49,7 +49,7 @@ MAX_CELL = 96.0  # pixels: beyond this one cell fills the view and zooming stops
 
 
 @guard_overrides
-class HeatmapCanvas(QWidget):
+class HeatmapCanvas(RepaintOnFocus, QWidget):
     """The painted matrix inside ``HeatmapView``; as large as the zoom asks, the scroll area shows a part."""
 
     def __init__(self, view: "HeatmapView") -> None:
@@ -199,14 +199,6 @@ class HeatmapCanvas(QWidget):
             super().keyPressEvent(event)
             return
         event.accept()
-
-    def focusInEvent(self, event) -> None:  # noqa: N802
-        self.update()
-        super().focusInEvent(event)
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802
-        self.update()
-        super().focusOutEvent(event)
 
 
 @guard_overrides

@@ -21,6 +21,7 @@ from attnstudio.gui.painting import (
     paint_heatmap,
     paint_message,
 )
+from attnstudio.gui.widgets import RepaintOnFocus
 
 __all__ = ["AttentionView", "HeadGrid", "QueryKeyPlane"]
 
@@ -112,7 +113,7 @@ class HeadGrid(QWidget):
 
 
 @guard_overrides
-class AttentionView(QWidget):
+class AttentionView(RepaintOnFocus, QWidget):
     """One attention figure drawn by the shared painters: alignment lines or the heatmap.
 
     A click on a token (or a line, or a heatmap row) and the arrow keys report the query to focus as
@@ -203,14 +204,6 @@ class AttentionView(QWidget):
             painter.setPen(QPen(theme.highlight, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
-
-    def focusInEvent(self, event) -> None:  # noqa: N802
-        self.update()
-        super().focusInEvent(event)
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802
-        self.update()
-        super().focusOutEvent(event)
 
 
 @guard_overrides

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
 
 from attnstudio.gui.errors import guard_overrides
 
-__all__ = ["FlowLayout", "signals_blocked", "name_widget"]
+__all__ = ["FlowLayout", "RepaintOnFocus", "signals_blocked", "name_widget"]
 
 
 @contextmanager
@@ -92,3 +92,19 @@ class FlowLayout(QLayout):
             x = next_x
             line_height = max(line_height, hint.height())
         return y + line_height - rect.y()
+
+
+@guard_overrides
+class RepaintOnFocus:
+    """Mixin for a widget that draws its own keyboard-focus frame: repaint when the focus comes or goes.
+
+    Put it before the Qt class: ``class Canvas(RepaintOnFocus, QWidget)``.
+    """
+
+    def focusInEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.update()
+        super().focusOutEvent(event)
