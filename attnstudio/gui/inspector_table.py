@@ -11,12 +11,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
     QStyle,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
     QWidget,
 )
 
+from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, cell_data
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.inspector_snapshot import BIG_NUDGE, EDITABLE, NUDGE, TokenSnapshot, _blend, format_component
@@ -34,6 +34,7 @@ ROW_TIPS = {
     "v": "Value = input · W_V: what this word passes on when it is looked at. Editable.",
 }
 EDITED_ROLE = Qt.ItemDataRole.UserRole + 1
+_RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
 
 
 def _header_label(name: str) -> str:
@@ -103,27 +104,36 @@ class VectorTableModel(QAbstractTableModel):
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         return base | Qt.ItemFlag.ItemIsEditable if self.stage(index.row()) in EDITABLE else base
 
+    def edited(self, row: int, dim: int) -> bool:
+        """Whether a cell holds a number typed by hand (not what the model computes)."""
+        stage = self.stage(row)
+        return stage in EDITABLE and bool(self.snapshot.edited[stage][dim])
+
+    def cell(self, row: int, dim: int) -> Cell:
+        """What a cell shows: bold on a tint when edited by hand, greyed when read-only."""
+        stage = self.stage(row)
+        text = format_component(float(self.snapshot.values[stage][dim]))
+        if self.edited(row, dim):
+            tint = _blend(self.palette.color(QPalette.ColorRole.Highlight), self.palette.color(QPalette.ColorRole.Base), 0.4)
+            return Cell(text, _RIGHT, self.bold, None, tint)
+        if stage not in EDITABLE:
+            grey = _blend(self.palette.color(QPalette.ColorRole.Text), self.palette.color(QPalette.ColorRole.Base), 0.6)
+            return Cell(text, _RIGHT, None, grey)
+        return Cell(text, _RIGHT)
+
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or self.snapshot is None:
             return None
+        if role in CELL_ROLES:
+            return cell_data(self.cell(index.row(), index.column()), role)
         snap, stage, dim = self.snapshot, self.stage(index.row()), index.column()
         value = float(snap.values[stage][dim])
-        edited = stage in EDITABLE and bool(snap.edited[stage][dim])
+        edited = self.edited(index.row(), dim)
         R = Qt.ItemDataRole
-        if role == R.DisplayRole:
-            return format_component(value)
         if role == R.EditRole:
             return f"{value:.10g}"
-        if role == R.TextAlignmentRole:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == EDITED_ROLE:
             return edited
-        if role == R.FontRole and edited:
-            return self.bold
-        if role == R.BackgroundRole and edited:
-            return _blend(self.palette.color(QPalette.ColorRole.Highlight), self.palette.color(QPalette.ColorRole.Base), 0.4)
-        if role == R.ForegroundRole and stage not in EDITABLE:
-            return _blend(self.palette.color(QPalette.ColorRole.Text), self.palette.color(QPalette.ColorRole.Base), 0.6)
         if role == R.ToolTipRole:
             name = self.controller.scene.model.dimension_names[dim]
             head = f"{stage}[{name}] of “{snap.surface}” = {value:.6g}"
@@ -165,7 +175,7 @@ class VectorTableModel(QAbstractTableModel):
 
 
 @guard_overrides
-class ComponentDelegate(QStyledItemDelegate):
+class ComponentDelegate(CellDelegate):
     """A line edit for a q/k/v cell; leaves the scene alone when the text was not changed."""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:  # noqa: N802
@@ -187,10 +197,11 @@ class ComponentDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         super().paint(painter, option, index)
-        if index.data(EDITED_ROLE):  # a dot as well as the tint: still visible when the cell is selected
+        model = index.model()
+        if model.edited(index.row(), index.column()):  # a dot as well as the tint: still visible when selected
             pal = option.palette
             dot = pal.color(QPalette.ColorRole.Highlight)
-            tint = index.data(Qt.ItemDataRole.BackgroundRole)
+            tint = model.cell(index.row(), index.column()).background
             if option.state & QStyle.StateFlag.State_Selected:
                 dot = pal.color(QPalette.ColorRole.HighlightedText)
             elif tint is not None and abs(tint.lightness() - dot.lightness()) < 70:  # dark palettes: accent on tint

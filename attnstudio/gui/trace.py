@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnstudio.engine import softmax, split_heads
+from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, cell_data
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.widgets import name_widget
@@ -39,6 +39,9 @@ __all__ = ["ComputationPanel", "OutputModel", "Trace", "TraceModel", "compute_tr
 
 MINUS = "\u2212"
 ANY_INDEX = QModelIndex | QPersistentModelIndex
+_LEFT = (Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value
+_RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
+_MASKED_GREY = QColor(Qt.GlobalColor.gray)
 
 
 def format_number(value: float, digits: int = 4) -> str:
@@ -189,21 +192,19 @@ class TraceModel(QAbstractTableModel):
         value = values[column]
         return "" if value is None else _copy_number(float(value))
 
+    def cell(self, row: int, column: int) -> Cell:
+        """Text, alignment, font and colour of a cell (what the delegate paints and ``data()`` answers)."""
+        return Cell(self.text(row, column), _LEFT if column == 0 else _RIGHT, None if column == 0 else self._fixed,
+                    None if self.trace.allowed[row] else _MASKED_GREY)
+
     def data(self, index: ANY_INDEX, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or self.trace is None:
             return None
         row, column = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
+        if role in CELL_ROLES:
+            return cell_data(self.cell(row, column), role)
         if role == Qt.ItemDataRole.UserRole:
             return float(self.trace.weights[row]) if column == self.WEIGHT_COLUMN else None
-        if role == Qt.ItemDataRole.FontRole and column > 0:
-            return self._fixed
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignLeft if column == 0 else Qt.AlignmentFlag.AlignRight
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and not self.trace.allowed[row]:
-            return QColor(Qt.GlobalColor.gray)
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
             return None if self.trace.allowed[row] else "The causal mask forbids looking at this key: score −∞, weight 0"
         return None
@@ -252,17 +253,13 @@ class OutputModel(QAbstractTableModel):
     def copy_text(self, row: int, column: int) -> str:
         return self.names[row] if column == 0 else _copy_number(float((self.attention if column == 1 else self.average)[row]))
 
+    def cell(self, row: int, column: int) -> Cell:
+        return Cell(self.text(row, column), _LEFT if column == 0 else _RIGHT, None if column == 0 else self._fixed)
+
     def data(self, index: ANY_INDEX, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if not index.isValid() or role not in CELL_ROLES:
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(index.row(), index.column())
-        if role == Qt.ItemDataRole.FontRole and index.column() > 0:
-            return self._fixed
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignLeft if index.column() == 0 else Qt.AlignmentFlag.AlignRight
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return cell_data(self.cell(index.row(), index.column()), role)
 
 
 def table_tsv(model, rows: list[int], columns: list[int]) -> str:
@@ -274,7 +271,7 @@ def table_tsv(model, rows: list[int], columns: list[int]) -> str:
 
 # -- views -------------------------------------------------------------------------------------------------
 @guard_overrides
-class WeightBarDelegate(QStyledItemDelegate):
+class WeightBarDelegate(CellDelegate):
     """The weight with a small bar behind it, as long as the weight is large."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -297,6 +294,7 @@ class CopyableTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        self.setItemDelegate(CellDelegate(self))  # its models' cells are painted from one call each
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
 
