@@ -1,0 +1,99 @@
+"""The tables' one-call cell painting: the same cells as data() says, elided like Qt, selection and tint drawn."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QTableView
+
+from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate
+
+RIGHT = (Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
+TINT = QColor(255, 0, 255)
+
+
+class _Model(QAbstractTableModel):
+    """Two cells: a long text, and a tinted one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bold = QFont()
+        self.bold.setBold(True)
+        self.texts = ["a rather long piece of text that cannot fit", "7"]
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else 1
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else 2
+
+    def cell(self, row: int, column: int) -> Cell:
+        if column == 1:
+            return Cell(self.texts[1], RIGHT, self.bold, None, TINT)
+        return Cell(self.texts[0], RIGHT)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        return self.cell(index.row(), index.column())[CELL_ROLES[role]] if role in CELL_ROLES else None
+
+
+@pytest.fixture
+def table(qtbot):
+    model = _Model()
+    view = QTableView()
+    view.setModel(model)
+    view.setItemDelegate(CellDelegate(view))
+    view.setColumnWidth(0, 60)
+    view.setColumnWidth(1, 60)
+    view.resize(300, 120)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.model_ref = model  # keep the model alive with the view
+    return view
+
+
+def _colours(image, rect) -> set[int]:
+    return {image.pixel(x, y) for x in range(rect.left() + 2, rect.right() - 1)
+            for y in range(rect.top() + 2, rect.bottom() - 1)}
+
+
+def test_long_text_is_elided_not_cut(table):
+    delegate: CellDelegate = table.itemDelegate()
+    font = delegate._font(table.font(), False)
+    text = table.model().texts[0]
+    shown = delegate._elided(font, text, 50)
+    assert shown.endswith("…") and len(shown) < len(text)
+    assert font.metrics.horizontalAdvance(shown) <= 50
+    assert delegate._elided(font, "7", 50) == "7"
+
+
+def test_tint_and_selection_are_painted(table):
+    tinted = table.visualRect(table.model().index(0, 1))
+    before = _colours(table.viewport().grab().toImage(), tinted)
+    assert TINT.rgb() in before  # the cell's own background
+    table.selectionModel().select(table.model().index(0, 1), table.selectionModel().SelectionFlag.Select)
+    after = _colours(table.viewport().grab().toImage(), tinted)
+    highlight = table.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight).rgb()
+    inactive = table.palette().color(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight).rgb()
+    assert TINT.rgb() not in after and {highlight, inactive} & after  # selection paints over the tint
+
+
+def test_text_is_drawn(table):
+    rect = table.visualRect(table.model().index(0, 1))
+    base = table.palette().color(QPalette.ColorRole.Base).rgb()
+    colours = _colours(table.viewport().grab().toImage(), rect) - {TINT.rgb(), base}
+    assert colours  # the "7" left ink on the tint
+
+
+def test_trace_model_cells_match_data(window):
+    model = window.trace.trace_model
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            cell = model.cell(row, column)
+            index = model.index(row, column)
+            assert index.data(Qt.ItemDataRole.DisplayRole) == cell.text
+            assert int(index.data(Qt.ItemDataRole.TextAlignmentRole)) == cell.align
+    inspector = window.inspector.table_model
+    index = inspector.index(inspector.rowCount() - 1, 0)
+    assert index.data() == inspector.cell(index.row(), 0).text
