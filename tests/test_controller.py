@@ -107,3 +107,22 @@ def test_failed_save_leaves_old_file_and_says_why(controller, tmp_path, qtbot):
         assert not controller.save_scene(str(tmp_path / "missing" / "s.attn.json"))
     assert "does not exist" in blocker.args[0]
     assert path.read_text(encoding="utf-8") == "precious"
+
+
+def test_derived_values_are_made_once_per_state_of_the_scene(controller):
+    calls = []
+
+    def make():
+        calls.append(1)
+        return object()
+
+    first = controller.derived("thing", make)
+    assert controller.derived("thing", make) is first and len(calls) == 1  # asked again: the same object
+    side, index = controller.scene.query_side(), controller.scene.focus
+    assert controller.set_component(side, index, "q", 0, 1.25)
+    second = controller.derived("thing", make)
+    assert second is not first and len(calls) == 2  # an edit: made anew
+    controller.scene.set_focus((index + 1) % len(controller.result().query_words))
+    assert controller.derived("thing", make) is not second  # another focus: made anew
+    controller.undo_stack.undo()
+    assert controller.derived("thing", make) is not second

@@ -59,7 +59,14 @@ def _language(controller: Controller, code: str) -> str:
 
 
 def alignment_figure(controller: Controller, title: bool = True) -> AlignmentFigure:
-    """The figure of the current scene: queries, keys, the shown head's weights, the focus."""
+    """The figure of the current scene: queries, keys, the shown head's weights, the focus.
+
+    Made once per change of the scene (the canvas, spotlight and heatmap all ask for it on every edit).
+    """
+    return controller.derived(f"alignment_figure:{title}", lambda: _alignment_figure(controller, title))
+
+
+def _alignment_figure(controller: Controller, title: bool) -> AlignmentFigure:
     scene, result = controller.scene, controller.result()
     settings = scene.settings
     source = _language(controller, settings.source_language)
@@ -139,6 +146,7 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         self._base: QPixmap | None = None  # lines and labels without hover; hovering only paints on top
         self._static: QPixmap | None = None  # the base without the focused query's lines (see _layout)
         self._static_fig: AlignmentFigure | None = None
+        self._scrollbar_state: tuple[int, int, int] | None = None
         self._static_window = QRectF()
         self._static_layout: AlignmentLayout | str = ""
         self._static_geometry: AlignmentGeometry | None = None
@@ -198,6 +206,8 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         self._ensure_focus_visible()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._scrollbar_state = None  # the scroll bar's height may differ
         if event.type() == QEvent.Type.PaletteChange:
             self._theme = Theme.from_palette(self.palette())
             self._static = None
@@ -221,6 +231,10 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
 
     def _update_scrollbar(self) -> None:
         overflow = int(np.ceil(self._content_width() - self.width()))
+        state = (overflow, self.width(), self.height())
+        if state == self._scrollbar_state:  # an edit of the weights: the words, and so the width, are the same
+            return
+        self._scrollbar_state = state
         self.scrollbar.setVisible(overflow > 0)
         self.scrollbar.setRange(0, max(overflow, 0))
         self.scrollbar.setPageStep(max(self.width(), 1))

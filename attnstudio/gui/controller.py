@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -200,11 +200,28 @@ class Controller(QObject):
         self.undo_stack.setUndoLimit(1000)
         self.path: str | None = None
         self.merge_serial = 0  # edits merge only within one serial; end_merge() starts a new one
+        self._derived_state: tuple | None = None
+        self._derived: dict[str, Any] = {}
         self.scene.changed.connect(self._on_scene_changed)
 
     # -- reading ------------------------------------------------------------------------------------
     def result(self) -> SceneResult:
         return self.scene.result()
+
+    def derived(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per state of the scene however many views ask (an edit repaints several).
+
+        Kept while the result, the focus and the settings are the same objects: each change makes new ones.
+        What ``make`` returns is shared, so it must not be changed by those who receive it.
+        """
+        scene = self.scene
+        state = (scene.result(), scene.focus, scene.settings)
+        last = self._derived_state
+        if last is None or state[0] is not last[0] or state[1] != last[1] or state[2] is not last[2]:
+            self._derived_state, self._derived = state, {}
+        if name not in self._derived:
+            self._derived[name] = make()
+        return self._derived[name]
 
     def _on_scene_changed(self, what: frozenset[str]) -> None:
         if what == {"focus"}:

@@ -381,12 +381,13 @@ class VectorInspector(QWidget):
             self.picker.setCurrentIndex(self.tokens.row_of(*self.choice) if self.choice else -1)
         self.pages.setCurrentIndex(1 if snap else 0)
         self.picker.setEnabled(snap is not None)
-        self.table_model.set_snapshot(snap)
+        reshaped = self.table_model.set_snapshot(snap)
         self.bars.set_snapshot(snap)
         self.role.setText(self._describe_role(snap) if snap else "")
         self.reset_button.setEnabled(bool(snap) and any(
             key[:2] == (snap.side, snap.index) for key in self.controller.scene.overrides))
-        self._fit_table()
+        if reshaped:  # an edit that changes only numbers leaves the table's height as it was
+            self._fit_table()
 
     def _describe_role(self, snap: TokenSnapshot) -> str:
         scene = self.controller.scene

@@ -73,12 +73,15 @@ class VectorTableModel(QAbstractTableModel):
         self.bold = QFont()
         self.bold.setBold(True)
 
-    def set_snapshot(self, snapshot: TokenSnapshot | None) -> None:
+    def set_snapshot(self, snapshot: TokenSnapshot | None) -> bool:
+        """Show ``snapshot``; True when the table's shape or its row headers changed (the view must refit)."""
         old = self.snapshot
-        if old is None or snapshot is None or old.stages != snapshot.stages:
+        if (old is None or snapshot is None or old.stages != snapshot.stages
+                or old.values[old.stages[0]].shape != snapshot.values[snapshot.stages[0]].shape):  # other columns
             self.beginResetModel()
             self.snapshot = snapshot
             self.endResetModel()
+            return True
         else:
             # Announce only the rows that changed (an edit of q changes the q row alone): the view repaints
             # just those cells, and a header announced without cause makes the table paint a second time.
@@ -90,6 +93,7 @@ class VectorTableModel(QAbstractTableModel):
                       if _row_marked(old, stage) != _row_marked(snapshot, stage)]
             if marked:
                 self.headerDataChanged.emit(Qt.Orientation.Vertical, marked[0], marked[-1])
+            return bool(marked)
 
     def stage(self, row: int) -> str:
         return self.snapshot.stages[row]
