@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QHelpEvent,
     QImage,
@@ -31,11 +31,15 @@ from attnstudio.gui.painting import (
     blank_heatmap_geometry,
     heatmap_fit_cell,
     heatmap_image,
+    alignment_static_matches,
     heatmap_layout,
+    heatmap_rows_rect,
+    heatmap_rows_repaintable,
     heatmap_size,
     paint_heatmap,
     paint_heatmap_cells,
     paint_heatmap_frame,
+    paint_heatmap_marks,
     paint_message,
 )
 from attnstudio.gui.widgets import RepaintOnFocus, name_widget
@@ -67,6 +71,9 @@ class HeatmapCanvas(RepaintOnFocus, QWidget):
         self._frame_key: tuple = ()
         self._frame_layout = None
         self._frame_geometry: HeatmapGeometry | None = None
+        self._cells: QPixmap | None = None  # the frame with every cell as they were when it was painted
+        self._cells_frame: QPixmap | None = None  # the frame it was painted on
+        self._cells_fig: AlignmentFigure | None = None
         self._hover: tuple[int, int] | None = None
         self._info = ""
 
@@ -114,10 +121,33 @@ class HeatmapCanvas(RepaintOnFocus, QWidget):
                 self._frame_geometry = paint_heatmap_frame(frame_painter, rect, fig, theme, self._frame_layout)
             frame_painter.end()
             self._frame_key = key
-        painter.drawPixmap(0, 0, self._frame)
         if isinstance(self._frame_layout, str) or self._frame_geometry is None:
+            painter.drawPixmap(0, 0, self._frame)
             return blank_heatmap_geometry(fig)
-        return paint_heatmap_cells(painter, fig, theme, replace(self._frame_geometry), None, self.view.image())
+        geometry = replace(self._frame_geometry)
+        if not heatmap_rows_repaintable(fig, geometry) or ratio != int(ratio):  # (whole device pixels only)
+            painter.drawPixmap(0, 0, self._frame)
+            return paint_heatmap_cells(painter, fig, theme, geometry, None, self.view.image())
+        # The frame with every cell is kept too; while only the focused query's weights change (an edit of its
+        # q) just that row is painted again over it — at the seed pair 7 values drawn instead of 49.
+        rows = None
+        if (self._cells is None or self._cells_frame is not self._frame
+                or not alignment_static_matches(self._cells_fig, fig)):
+            self._cells = self._frame.copy()  # painting below would otherwise share the frame's pixels
+            cells_painter = QPainter(self._cells)
+            paint_heatmap_cells(cells_painter, fig, theme, geometry, None, self.view.image(), marks=False)
+            cells_painter.end()
+            self._cells_frame, self._cells_fig = self._frame, fig
+        elif fig.focus is not None and fig is not self._cells_fig:
+            rows = (fig.focus, fig.focus + 1)
+        painter.drawPixmap(0, 0, self._cells)
+        if rows is not None:
+            # Those rows' pixels as they are without cells, then their cells: the same pixels as painting all.
+            region = heatmap_rows_rect(geometry, rows)
+            painter.drawPixmap(region, self._frame, QRect(region.topLeft() * int(ratio), region.size() * int(ratio)))
+            paint_heatmap_cells(painter, fig, theme, geometry, None, self.view.image(), rows=rows, marks=False)
+        paint_heatmap_marks(painter, fig, theme, geometry)
+        return geometry
 
     # -- mouse ----------------------------------------------------------------------------------------
     def _hit(self, pos: QPointF) -> tuple[int | None, int | None] | None:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
 
 from attnstudio.gui.painting.alignment import FIGURE_MIN_WIDTH
@@ -257,12 +257,27 @@ def paint_heatmap_frame(painter: QPainter, rect: QRectF, fig: AlignmentFigure, t
 
 
 def paint_heatmap_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry: HeatmapGeometry,
-                        hover: tuple[int, int] | None = None, image: QImage | None = None) -> HeatmapGeometry:
-    """The cells (with their values when they fit), the focused row's frame, the hover box and its colour-bar mark."""
+                        hover: tuple[int, int] | None = None, image: QImage | None = None,
+                        rows: tuple[int, int] | None = None, marks: bool = True) -> HeatmapGeometry:
+    """The cells (with their values when they fit), then (``marks``) :func:`paint_heatmap_marks`.
+
+    ``rows`` = (first, stop): only those rows' cells, over a paint of all of them kept by a widget (an edit of a
+    query changes its row alone; see :func:`heatmap_rows_repaintable`).
+    """
+    _begin(painter)
+    _draw_cells(painter, fig, theme, geometry.grid, image, geometry, rows)
+    painter.restore()
+    if marks:
+        paint_heatmap_marks(painter, fig, theme, geometry, hover)
+    return geometry
+
+
+def paint_heatmap_marks(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry: HeatmapGeometry,
+                        hover: tuple[int, int] | None = None) -> None:
+    """Over the cells: the focused row's frame, the hover box and its mark on the colour bar."""
     hovered = _hovered(geometry, hover)
     grid = geometry.grid
     _begin(painter)
-    _draw_cells(painter, fig, theme, grid, image, geometry)
     if fig.focus is not None:
         painter.setPen(QPen(theme.highlight, 2.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -281,13 +296,42 @@ def paint_heatmap_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, g
             painter.setPen(QPen(theme.text, 2))
             painter.drawLine(QLineF(bar.left() - 6, y, bar.right(), y))
     painter.restore()
-    return geometry
+
+
+def heatmap_rows_repaintable(fig: AlignmentFigure, geometry: HeatmapGeometry) -> bool:
+    """Whether some rows' cells can be painted again on their own (``paint_heatmap_cells(rows=…)``, see
+    :func:`heatmap_rows_rect`): while cells are a pixel or more (smaller ones are averaged with their neighbours)."""
+    if fig.empty or not geometry.n_q or not geometry.n_k:
+        return False
+    return min(geometry.grid.width() / geometry.n_k, geometry.grid.height() / geometry.n_q) >= 1.0
+
+
+def heatmap_rows_rect(geometry: HeatmapGeometry, rows: tuple[int, int]) -> QRect:
+    """Whole pixels that hold rows ``first … stop - 1`` of cells, their edges and their values.
+
+    To paint those rows again over a kept paint of every cell, a widget copies this rectangle from its paint
+    without cells, then calls ``paint_heatmap_cells(rows=…)``, which paints into it alone: every pixel in it is
+    then what painting everything once gives (antialiased edges are blended with what lies under them once).
+    """
+    grid, first, stop = geometry.grid, rows[0], rows[1]
+    cell_h = grid.height() / geometry.n_q
+    top, bottom = grid.top() + first * cell_h, grid.top() + stop * cell_h
+    left, right = math.floor(grid.left()) - 2, math.ceil(grid.right()) + 2
+    return QRect(left, math.floor(top) - 2, right - left, math.ceil(bottom) + 2 - (math.floor(top) - 2))
+
+
+_BLACK, _WHITE = QColor(0, 0, 0), QColor(255, 255, 255)
 
 
 def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRectF, image: QImage | None,
-                geometry: HeatmapGeometry) -> None:
+                geometry: HeatmapGeometry, rows: tuple[int, int] | None = None) -> None:
     n_q, n_k = fig.weights.shape
     cell_w, cell_h = grid.width() / n_k, grid.height() / n_q
+    text_rows = range(n_q)
+    if rows is not None:  # only into heatmap_rows_rect, with the values of the rows that may reach into it
+        painter.save()
+        painter.setClipRect(heatmap_rows_rect(geometry, rows))
+        text_rows = range(max(0, rows[0] - 1), min(n_q, rows[1] + 1))
     rgba = viridis(fig.weights)  # (n_q, n_k, 4)
     allowed = fig.allowed()
     if _is_vector(painter) and n_q * n_k <= 128 * 128:
@@ -308,16 +352,19 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
                              for q in range(1, n_q)])
     font = theme.font(int(np.clip(round(min(cell_w, cell_h) * 0.3), MIN_FONT_PX, BASE_FONT_PX - 1)))
     fm = QFontMetricsF(font)
-    if fm.horizontalAdvance("0.00") + 6 > cell_w or fm.height() + 2 > cell_h:
-        return
-    geometry.values_shown = True
-    painter.setFont(font)
-    dark_ink = _luminance(rgba[..., :3]) > 0.18  # (n_q, n_k): black text on the light (yellow-green) cells
-    for q in range(n_q):
-        for k in range(n_k):
-            if allowed[q, k]:
-                painter.setPen(QColor("#000000") if dark_ink[q, k] else QColor("#ffffff"))
-                painter.drawText(geometry.cell_rect(q, k), Qt.AlignmentFlag.AlignCenter, f"{fig.weights[q, k]:.2f}")
+    if fm.horizontalAdvance("0.00") + 6 <= cell_w and fm.height() + 2 <= cell_h:
+        geometry.values_shown = True
+        painter.setFont(font)
+        dark_ink = _luminance(rgba[..., :3]) > 0.18  # (n_q, n_k): black text on the light (yellow-green) cells
+        left, top = grid.left(), grid.top()
+        for dark in (True, False):  # one pen for all the cells of an ink
+            painter.setPen(_BLACK if dark else _WHITE)
+            for q in text_rows:
+                for k in np.flatnonzero(allowed[q] & (dark_ink[q] == dark)).tolist():
+                    painter.drawText(QRectF(left + k * cell_w, top + q * cell_h, cell_w, cell_h),
+                                     Qt.AlignmentFlag.AlignCenter, f"{fig.weights[q, k]:.2f}")
+    if rows is not None:
+        painter.restore()
 
 
 def _draw_heat_labels(painter: QPainter, fig: AlignmentFigure, theme: Theme, rect: QRectF, bands: _HeatBands,
