@@ -106,25 +106,36 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
     fonts = {False: theme.font(px), True: theme.font(px, bold=True)}  # made once: a QFont per word adds up
     metrics = {bold: QFontMetricsF(font) for bold, font in fonts.items()}
     word_h = metrics[True].height()
+    vector = _is_vector(painter)
+    inks: dict[float, tuple[QColor, QColor]] = {}  # glow → the word's ink and the percentage's
+    center = Qt.AlignmentFlag.AlignCenter
     shown: list[QRectF | None] = []
-    for j, (label, box) in enumerate(zip(key_labels, boxes)):
+    # Plain Python numbers: NumPy scalars cost more per word than the drawing does.
+    for j, (label, box, weight, ok) in enumerate(zip(key_labels, boxes, weights_row.tolist(), allowed.tolist())):
         if j >= visible:
             shown.append(None)
             continue
-        w = float(weights_row[j]) if allowed[j] else 0.0
-        lit = _mix(theme.background, theme.spot, w)  # what the glow looks like, to choose the ink on it
-        _draw_spot_box(painter, box, theme, w, j == hover)
-        ink = contrast_text(lit) if allowed[j] else theme.muted
-        bold = bool(j == best and allowed[j])
+        w = weight if ok else 0.0
+        glow = round(w, 2)  # the box is lit to whole percents (what it prints), and the ink chosen on that
+        _draw_spot_box(painter, box, theme, glow, j == hover, vector)
+        if ok:
+            pair = inks.get(glow)
+            if pair is None:
+                ink = contrast_text(_mix(theme.background, theme.spot, glow))
+                pair = inks[glow] = ink, _alpha(ink, 0.75)
+        else:
+            pair = theme.muted, _alpha(theme.muted, 0.75)
+        bold = j == best and ok
         painter.setFont(fonts[bold])
-        painter.setPen(ink)
-        text_box = QRectF(box.left(), box.top() + _SPOT_PAD - 1, box.width(), word_h)
-        painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter,
-                         metrics[bold].elidedText(label, Qt.TextElideMode.ElideRight, box.width() - 4))
+        painter.setPen(pair[0])
+        left, top, width = box.left(), box.top(), box.width()
+        text_bottom = top + _SPOT_PAD - 1 + word_h
+        painter.drawText(QRectF(left, top + _SPOT_PAD - 1, width, word_h), center,
+                         metrics[bold].elidedText(label, Qt.TextElideMode.ElideRight, width - 4))
         painter.setFont(small)
-        painter.setPen(_alpha(ink, 0.75))
-        painter.drawText(QRectF(box.left(), text_box.bottom(), box.width(), box.bottom() - text_box.bottom() - 2),
-                         Qt.AlignmentFlag.AlignCenter, f"{w:.0%}" if allowed[j] else "masked")
+        painter.setPen(pair[1])
+        painter.drawText(QRectF(left, text_bottom, width, box.bottom() - text_bottom - 2), center,
+                         f"{w:.0%}" if ok else "masked")
         shown.append(box.translated(origin))
     if visible < len(key_labels):
         painter.setFont(theme.font(px))
@@ -140,22 +151,22 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
 _SPOT_BOXES: dict[tuple, QPixmap] = {}
 
 
-def _draw_spot_box(painter: QPainter, box: QRectF, theme: Theme, weight: float, hovered: bool) -> None:
-    """A word's rounded box, lit by ``weight``: from a small cache of rendered boxes on screen.
+def _draw_spot_box(painter: QPainter, box: QRectF, theme: Theme, glow: float, hovered: bool,
+                   vector: bool = False) -> None:
+    """A word's rounded box, lit by ``glow`` (0…1, whole percents): from a small cache of rendered boxes on screen.
 
     An antialiased translucent rounded rectangle costs ~80 µs on the raster engine and the strip draws one per
     word on every edit; the glow is kept to whole percents (what the box prints), so boxes repeat.
     """
-    pen = QPen(theme.text if hovered else theme.grid, 1.5 if hovered else 1)
-    fill = _alpha(theme.spot, round(weight, 2))
     device = painter.device()
-    if _is_vector(painter) or device is None or box.width() > 400:
-        painter.setPen(pen)
-        painter.setBrush(fill)
+    if vector or device is None or box.width() > 400:
+        painter.setPen(_spot_pen(theme, hovered))
+        painter.setBrush(_alpha(theme.spot, glow))
         painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
         return
     ratio = device.devicePixelRatioF()
-    key = (round(box.width() * 4), round(box.height() * 4), fill.rgba(), pen.color().rgba(), hovered, ratio)
+    key = (round(box.width() * 4), round(box.height() * 4), glow, theme.spot.rgba(),
+           (theme.text if hovered else theme.grid).rgba(), hovered, ratio)
     pixmap = _SPOT_BOXES.get(key)
     if pixmap is None:
         if len(_SPOT_BOXES) >= 2048:
@@ -165,12 +176,16 @@ def _draw_spot_box(painter: QPainter, box: QRectF, theme: Theme, weight: float, 
         pixmap.fill(Qt.GlobalColor.transparent)
         box_painter = QPainter(pixmap)
         box_painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        box_painter.setPen(pen)
-        box_painter.setBrush(fill)
+        box_painter.setPen(_spot_pen(theme, hovered))
+        box_painter.setBrush(_alpha(theme.spot, glow))
         box_painter.drawRoundedRect(QRectF(0.5, 0.5, box.width() - 1, box.height() - 1), 5, 5)
         box_painter.end()
         _SPOT_BOXES[key] = pixmap
     painter.drawPixmap(box.topLeft(), pixmap)
+
+
+def _spot_pen(theme: Theme, hovered: bool) -> QPen:
+    return QPen(theme.text if hovered else theme.grid, 1.5 if hovered else 1)
 
 
 def _spot_visible(boxes: list[QRectF], area: QRectF, font: QFont) -> int:

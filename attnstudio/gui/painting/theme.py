@@ -119,10 +119,19 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return c @ np.array([0.2126, 0.7152, 0.0722])
 
 
+_INKS: dict[int, bool] = {}  # rgb → whether black reads better: the spotlight asks for every word at every edit
+
+
 def contrast_text(background: QColor) -> QColor:
     """Black or white, whichever reads better on ``background``."""
-    lum = float(_luminance([background.red(), background.green(), background.blue()]))
-    return QColor("#000000") if lum > 0.18 else QColor("#ffffff")  # 0.18: equal contrast against both
+    rgb = background.rgb()
+    dark = _INKS.get(rgb)
+    if dark is None:
+        if len(_INKS) >= 4096:
+            _INKS.clear()
+        lum = float(_luminance([background.red(), background.green(), background.blue()]))
+        dark = _INKS[rgb] = lum > 0.18  # 0.18: equal contrast against both
+    return QColor(0, 0, 0) if dark else QColor(255, 255, 255)
 
 
 # Seventeen evenly spaced stops of viridis (CC0, matplotlib), for when pyqtgraph's table is not installed;
