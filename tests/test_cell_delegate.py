@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QPalette
@@ -97,3 +98,24 @@ def test_trace_model_cells_match_data(window):
     inspector = window.inspector.table_model
     index = inspector.index(inspector.rowCount() - 1, 0)
     assert index.data() == inspector.cell(index.row(), 0).text
+
+
+def test_an_edit_announces_only_the_cells_that_show_another_number(window):
+    announced = {}
+    models = {"inspector": window.inspector.table_model, "trace": window.trace.trace_model,
+              "output": window.trace.output_model}
+    for name, model in models.items():
+        announced[name] = []
+        model.dataChanged.connect(lambda a, b, *_, name=name: announced[name].append(
+            (a.row(), a.column(), b.row(), b.column())))
+    controller, scene = window.controller, window.controller.scene
+    side, focus = scene.query_side(), scene.focus
+    assert window.inspector.choice == (side, focus)
+    q_row = window.inspector.table_model.snapshot.stages.index("q")
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))  # a kind most keys have: weights move
+    assert controller.set_component(side, focus, "q", dim, 2.5)
+    assert announced["inspector"] == [(q_row, dim, q_row, dim)]  # the one component typed
+    trace_columns = {column for _, column, _, _ in announced["trace"]}
+    assert trace_columns <= {1, 4, 5, 6} and 6 in trace_columns  # not the key names, scale or temperature
+    assert {column for _, column, _, _ in announced["output"]} == {1}  # the plain average does not move
+    assert window.trace.trace_model.cell(0, 6).text == window.trace.trace_model.text(0, 6)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from PySide6.QtCore import QModelIndex, QRect, Qt
+import numpy as np
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionFocusRect, QStyleOptionViewItem
 
 from attnstudio.gui.errors import guard_overrides
 
-__all__ = ["CELL_ROLES", "Cell", "CellDelegate", "cell_data"]
+__all__ = ["CELL_ROLES", "Cell", "CellDelegate", "announce_changed", "cell_data", "differs"]
 
 # Plain ints: Python's Flag operators cost microseconds each, and a table paints hundreds of cells per edit.
 _SELECTED = QStyle.StateFlag.State_Selected.value
@@ -45,6 +46,26 @@ CELL_ROLES = {_R.DisplayRole: 0, _R.TextAlignmentRole: 1, _R.FontRole: 2, _R.For
 def cell_data(cell: Cell, role: int):
     """A model's ``data()`` for one of CELL_ROLES, from the same Cell the delegate paints (one source of truth)."""
     return cell[CELL_ROLES[role]]
+
+
+def announce_changed(model: QAbstractItemModel, columns: dict[int, np.ndarray]) -> None:
+    """``dataChanged`` for each column's span of changed rows (``columns``: column → bool per row).
+
+    A view repaints only the cells announced: after an edit of one query, most cells of its tables show the
+    same numbers as before, and painting a cell is the expensive part of an edit.
+    """
+    for column, changed in columns.items():
+        rows = np.flatnonzero(changed)
+        if len(rows):
+            model.dataChanged.emit(model.index(int(rows[0]), column), model.index(int(rows[-1]), column))
+
+
+def differs(old, new) -> np.ndarray:
+    """Elementwise "shows something else" for two arrays of the same shape (NaN against NaN is no change)."""
+    old, new = np.asarray(old), np.asarray(new)
+    if old.dtype.kind in "fc" or new.dtype.kind in "fc":
+        return (old != new) & ~(np.isnan(old) & np.isnan(new))
+    return old != new
 
 
 class _Font(NamedTuple):

@@ -54,7 +54,6 @@ from attnstudio.gui.inspector_table import (
     VectorTable,
     VectorTableModel,
     _header_label,
-    _row_changed,
     _row_marked,
 )
 from attnstudio.gui.widgets import name_widget, signals_blocked

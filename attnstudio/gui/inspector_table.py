@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, cell_data
+from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, cell_data, differs
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.inspector_snapshot import BIG_NUDGE, EDITABLE, NUDGE, TokenSnapshot, _blend, format_component
@@ -49,10 +49,12 @@ def _header_label(name: str) -> str:
 
 # -- the table ------------------------------------------------------------------------------------------
 
-def _row_changed(old: TokenSnapshot, new: TokenSnapshot, stage: str) -> bool:
-    """Whether a stage's row shows something else: its values, or which of them were edited by hand."""
-    return (not np.array_equal(old.values[stage], new.values[stage])
-            or (stage in new.edited and not np.array_equal(old.edited[stage], new.edited[stage])))
+def _cells_changed(old: TokenSnapshot, new: TokenSnapshot, stage: str) -> np.ndarray:
+    """Per dimension, whether a stage's cell shows something else: its value, or whether it was edited by hand."""
+    changed = differs(old.values[stage], new.values[stage])
+    if stage in new.edited:
+        changed |= differs(old.edited[stage], new.edited[stage])
+    return changed
 
 
 def _row_marked(snap: TokenSnapshot, stage: str) -> bool:
@@ -86,9 +88,10 @@ class VectorTableModel(QAbstractTableModel):
             # Announce only the rows that changed (an edit of q changes the q row alone): the view repaints
             # just those cells, and a header announced without cause makes the table paint a second time.
             self.snapshot = snapshot
-            changed = [row for row, stage in enumerate(snapshot.stages) if _row_changed(old, snapshot, stage)]
-            if changed:
-                self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], self.columnCount() - 1))
+            for row, stage in enumerate(snapshot.stages):  # per row, the span of cells that show another number
+                dims = np.flatnonzero(_cells_changed(old, snapshot, stage))
+                if len(dims):
+                    self.dataChanged.emit(self.index(row, int(dims[0])), self.index(row, int(dims[-1])))
             marked = [row for row, stage in enumerate(snapshot.stages)
                       if _row_marked(old, stage) != _row_marked(snapshot, stage)]
             if marked:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnstudio.engine import softmax, split_heads
-from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, cell_data
+from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, announce_changed, cell_data, differs
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.widgets import name_widget
@@ -133,8 +133,15 @@ class TraceModel(QAbstractTableModel):
         old_rows = 0 if self.trace is None else len(self.trace.keys)
         new_rows = 0 if trace is None else len(trace.keys)
         if old_rows == new_rows and self.trace is not None and trace is not None:
-            self.trace = trace  # same shape: keep the learner's selection
-            self.dataChanged.emit(self.index(0, 0), self.index(new_rows - 1, len(self.HEADERS) - 1))
+            old, self.trace = self.trace, trace  # same shape: keep the learner's selection
+            every = np.ones(new_rows, bool)
+            constants = every if (old.variant, old.scale, old.temperature) != (trace.variant, trace.scale,
+                                                                               trace.temperature) else ~every
+            masks = differs(old.allowed, trace.allowed)  # greys the whole row
+            announce_changed(self, {
+                0: differs(old.keys, trace.keys) | masks, 1: differs(old.dots, trace.dots) | constants | masks,
+                2: constants | masks, 3: constants | masks, 4: differs(old.scores, trace.scores) | masks,
+                5: differs(old.exps, trace.exps) | masks, 6: differs(old.weights, trace.weights) | masks})
             return
         self.beginResetModel()
         self.trace = trace
@@ -227,10 +234,11 @@ class OutputModel(QAbstractTableModel):
         same = len(names) == len(self.names)
         if not same:
             self.beginResetModel()
+        old = (self.names, self.attention, self.average)
         self.names, self.attention, self.average = list(names), attention, average
         if same:
-            if names:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(names) - 1, 2))
+            announce_changed(self, {0: differs(old[0], self.names), 1: differs(old[1], attention),
+                                    2: differs(old[2], average)})
         else:
             self.endResetModel()
 
