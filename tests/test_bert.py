@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attnstudio.engine.real.special import erf, erfc, gelu, gelu_tanh
+from attnstudio.engine.real.special import erf, erfc, gelu, gelu_tanh, relu
 
 HAVE_DEPS = all(importlib.util.find_spec(m) is not None for m in ("safetensors", "tokenizers"))
 needs_deps = pytest.mark.skipif(not HAVE_DEPS, reason="needs the extra: pip install 'attnstudio[models]'")
@@ -94,6 +94,23 @@ def test_float32_gelu_is_accurate_to_float32_and_never_positive_for_negative_inp
     assert phi_error.max() <= 5e-7
     assert not (got[x < 0] > 0).any()
     np.testing.assert_array_equal(gelu(np.array([0.0, 1e-30], np.float32)), np.array([0.0, 5e-31], np.float32))
+    # Far out the logistic form overflows harmlessly (no warning: warnings are errors here).
+    far = gelu(np.array([1e30, -1e30, 3e38, -3e38, 60.0, -60.0], np.float32))
+    np.testing.assert_array_equal(far, np.array([1e30, -0.0, 3e38, -0.0, 60.0, -0.0], np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activations_write_into_out_even_in_place(dtype):
+    x = np.linspace(-8, 8, 2001).astype(dtype).reshape(3, 667)[:, ::2]  # a strided view too
+    for func in (gelu, gelu_tanh, relu):
+        expected = func(x)
+        assert expected.dtype == dtype
+        target = np.empty_like(expected)
+        assert func(x, out=target) is target
+        np.testing.assert_array_equal(target, expected)
+        y = x.copy(order="F")
+        func(y, out=y)
+        np.testing.assert_array_equal(y, expected)
 
 
 # ---------------------------------------------------------------- a tiny random checkpoint
@@ -269,6 +286,11 @@ def test_layer_norm_gives_mean_zero_variance_one_before_the_affine_part():
     np.testing.assert_allclose(y.var(axis=-1), 1.0, atol=1e-12)
     scaled = layer_norm(x, np.full(33, 2.0), np.full(33, 0.5), 1e-12)
     np.testing.assert_allclose(scaled, 2 * y + 0.5, atol=1e-13)
+    # In place, and on a Fortran-ordered array: the same numbers.
+    f = np.asfortranarray(x)
+    assert layer_norm(f, np.ones(33), np.zeros(33), 1e-12, out=f) is f
+    np.testing.assert_allclose(f, y, rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(x, np.random.default_rng(1).standard_normal((7, 33)) * 5 + 3)  # x untouched
 
 
 @needs_deps

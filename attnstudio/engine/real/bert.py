@@ -39,18 +39,20 @@ __all__ = ["BertForward", "BertModel", "LayerTrace", "QueryEdit", "layer_norm", 
 _ACTIVATION = {"gelu": gelu, "gelu_new": gelu_tanh, "gelu_pytorch_tanh": gelu_tanh, "relu": relu}
 
 
-def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float,
+               out: np.ndarray | None = None) -> np.ndarray:
     """Normalise each row to mean 0 and variance 1 (biased variance, as PyTorch), then scale and shift.
 
     Two passes (mean first, then the mean square of the centred row) keep float32 accurate; the row sums
-    are matrix-vector products, which BLAS does faster than a NumPy reduction along short rows.
+    are matrix-vector products, which BLAS does faster than a NumPy reduction along short rows. ``out`` (which
+    may be ``x`` itself) receives the result without a new array being made.
     """
     d = x.shape[-1]
-    ones = np.ones((d, 1), dtype=x.dtype)
+    ones = _ones(d, x.dtype)  # (d, 1)
     mean = x @ ones  # (n, 1)
     mean /= d
-    centred = x - mean  # (n, d)
-    spread = (centred * centred) @ ones  # (n, 1)
+    centred = np.subtract(x, mean, out=out)  # (n, d)
+    spread = np.square(centred) @ ones  # (n, 1)
     spread /= d
     spread += eps
     np.sqrt(spread, out=spread)  # the standard deviation
@@ -58,6 +60,30 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) 
     centred *= weight
     centred += bias
     return centred
+
+
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _ones(d: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only (d, 1) column of ones (a matrix product with it sums rows), made once per size and dtype."""
+    key = (d, np.dtype(dtype))
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = np.ones((d, 1), dtype=dtype)
+        ones.flags.writeable = False
+        _ONES[key] = ones
+    return ones
+
+
+def _in_place_by_rows(func, x: np.ndarray) -> np.ndarray:
+    """``func(x, out=x)`` for a row-wise ``func``, the halves of the rows on two cores when the engine's blocks are.
+
+    :func:`rows_in_parallel` hands ``func`` views of ``x``'s rows; each half is written where it lies and only
+    an empty slice is handed back, so nothing is copied to join the halves.
+    """
+    rows_in_parallel(lambda rows: func(rows, out=rows)[:0], x)
+    return x
 
 
 @dataclass(frozen=True)
@@ -192,13 +218,13 @@ class BertModel:
         attended = merge_heads(att.output) @ lw.w_o  # (n, d_model)
         attended += lw.b_o
         attended += x
-        a = layer_norm(attended, lw.attn_norm_weight, lw.attn_norm_bias, eps)  # (n, d_model)
+        a = layer_norm(attended, lw.attn_norm_weight, lw.attn_norm_bias, eps, out=attended)  # (n, d_model)
         inner = a @ lw.w_ff_in  # (n, d_ff)
         inner += lw.b_ff_in
-        ff = rows_in_parallel(self._activation, inner) @ lw.w_ff_out  # (n, d_model); GELU on both cores
+        ff = _in_place_by_rows(self._activation, inner) @ lw.w_ff_out  # (n, d_model); GELU on both cores
         ff += lw.b_ff_out
         ff += a
-        y = layer_norm(ff, lw.out_norm_weight, lw.out_norm_bias, eps)  # (n, d_model)
+        y = layer_norm(ff, lw.out_norm_weight, lw.out_norm_bias, eps, out=ff)  # (n, d_model)
         return LayerTrace(input=x, q=q, k=k, v=v, scores=att.scores, weights=att.weights,
                           head_outputs=att.output, attention_output=a, output=y)
 

@@ -18,13 +18,16 @@ negative argument is ``2 - erfc(|x|)``, never ``1 - erf`` of a large number. :fu
 compute float32 arrays in float32 (every coefficient is positive, so Horner's rule does not cancel).
 
 :func:`gelu` of a float32 array takes a faster road, because it runs on every feed-forward activation of every
-layer and NumPy pays ~30 µs per pass over a (128, 1536) array: ``erf(x) ≈ tanh(x · g(x²))`` on ``|x| <= 4``
-(beyond, erf is ±1 in float32: erfc(4) = 1.5e-8 is under half an ulp of 1), one SIMD tanh and a degree-6
-polynomial ``g``, about 19 passes where Cody's branches need over 40. ``g`` generalises the familiar tanh
-approximation of GELU (``g`` of degree 1, off by up to 3.6e-4); its coefficients were fitted for this project
-to Cody's float64 erf by iteratively reweighted least squares (Lawson's weights, toward the minimax), on
-400 000 points of ``[0, 4]``: max |error| of erf 5.8e-8 in float64; evaluated in float32 the GELU's Φ is within
-1.5e-7 of the exact value (tests check 5e-7).
+layer and NumPy pays ~20 µs per pass over a (128, 1536) array: ``erf(x) ≈ tanh(x · g(x²))`` with a degree-6
+polynomial ``g`` fitted on ``[0, 4]``, so that ``Φ(x) = ½ (1 + erf(x/√2)) = 1 / (1 + exp(-2 x g(x²/2)))``:
+one SIMD exp, one division and Horner's rule, 17 passes in all where Cody's branches need over 40. ``g`` is
+positive and increasing beyond the fitted range, so no clipping is needed: past ``|x| = 4√2`` the
+logistic saturates to exactly 1 (or to a number far below float32's resolution of GELU for negative x), as
+the exact Φ does in float32. ``g`` generalises the familiar tanh approximation of GELU (``g`` of degree 1,
+off by up to 3.6e-4); its coefficients were fitted for this project to Cody's float64 erf by iteratively
+reweighted least squares (Lawson's weights, toward the minimax), on 400 000 points of ``[0, 4]``: max |error|
+of erf 5.8e-8 in float64; evaluated in float32 the GELU's Φ is within 1.5e-7 of the exact value (tests
+check 5e-7).
 """
 
 from __future__ import annotations
@@ -56,11 +59,9 @@ _SQRT_HALF = math.sqrt(0.5)
 # erf(x) ≈ tanh(x · g(x²/16)) on [0, 4], g(u) = Σ G[k] uᵏ (see the module docstring for how it was fitted).
 _G32 = (1.1283797054682854, 1.6442477034748093, -0.04720223222496113, -2.562947256829688, 5.879403302753228,
         -6.276449150635147, 2.666907557930717)
-# GELU needs erf(x/√2) = tanh(x · g(x²/32) / √2): the 1/√2 and the 1/32ᵏ (a power of two: exact) are folded
-# into the coefficients, so the evaluation starts from x² itself.
-_GELU32_G = tuple(np.float32(c * _SQRT_HALF / 32.0**k) for k, c in enumerate(_G32))
-_GELU32_CLIP = np.float32(4.0 * math.sqrt(2.0))  # erf(x/√2) is ±1 in float32 beyond
-
+# GELU needs 2·atanh(erf(x/√2)) = 2 x g(x²/32) / √2 for the logistic form: the -2/√2 and the 1/32ᵏ (powers of
+# two: exact) are folded into the coefficients, so the evaluation starts from x² itself and ends in exp.
+_GELU32_G = tuple(np.float32(-2.0 * c * _SQRT_HALF / 32.0**k) for k, c in enumerate(_G32))
 
 def _as_float(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
@@ -163,53 +164,57 @@ def erfc(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def gelu(x: np.ndarray) -> np.ndarray:
+def gelu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Exact GELU, ``x · Φ(x)`` with ``Φ(x) = ½ erfc(-x/√2)`` (BERT's ``"gelu"``); float32 stays float32.
 
     float64 uses Cody's erfc, so far left, where Φ(x) is tiny, it keeps its relative accuracy instead of the
-    cancellation in ``1 + erf(x/√2)``. float32 uses the branch-free tanh form of the module docstring.
+    cancellation in ``1 + erf(x/√2)``. float32 uses the branch-free logistic form of the module docstring;
+    there ``out`` (which may be ``x`` itself) receives the result without a new array being made.
     """
     x = _as_float(x)
     if x.dtype == np.float32:
-        return _gelu_float32(x)
+        return _gelu_float32(x, out)
     t = x * _SQRT_HALF  # erfc's argument is -t
     y = np.abs(t)
     small = y <= _THRESH
     if small.all():
-        return x * (0.5 + 0.5 * _erf_small(t))
-    phi = np.empty_like(x)
-    phi[small] = 0.5 + 0.5 * _erf_small(t[small])
-    big = ~small
-    half_tail = 0.5 * _erfc_abs(y[big])  # ½ erfc(|t|) = Φ(-|x|)
-    phi[big] = np.where(t[big] < 0, half_tail, 1.0 - half_tail)
-    return x * phi
+        phi = 0.5 + 0.5 * _erf_small(t)
+    else:
+        phi = np.empty_like(x)
+        phi[small] = 0.5 + 0.5 * _erf_small(t[small])
+        big = ~small
+        half_tail = 0.5 * _erfc_abs(y[big])  # ½ erfc(|t|) = Φ(-|x|)
+        phi[big] = np.where(t[big] < 0, half_tail, 1.0 - half_tail)
+    return np.multiply(x, phi, out=out)
 
 
-def _gelu_float32(x: np.ndarray) -> np.ndarray:
-    """x · ½ (1 + tanh(x · g(x²))) on |x| <= 4√2 (clipped beyond); every pass in place, float32 throughout."""
-    clipped = np.clip(x, -_GELU32_CLIP, _GELU32_CLIP)
-    square = clipped * clipped
-    poly = square * _GELU32_G[6]
-    for c in _GELU32_G[5:0:-1]:
-        poly += c
-        poly *= square
-    poly += _GELU32_G[0]
-    poly *= clipped
-    np.tanh(poly, out=poly)  # erf(x/√2)
-    poly += np.float32(1.0)
-    poly *= x
-    poly *= np.float32(0.5)
-    return poly
+def _gelu_float32(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """x / (1 + exp(-2 x g(x²/2))), Horner's rule in place, float32 throughout.
+
+    Far out the intermediate numbers overflow harmlessly: x² or exp to inf gives x / inf = ∓0 on the left,
+    and x / 1 = x on the right, what the exact GELU rounds to.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        square = np.multiply(x, x)
+        poly = np.multiply(square, _GELU32_G[6])
+        for c in _GELU32_G[5:0:-1]:
+            poly += c
+            poly *= square
+        poly += _GELU32_G[0]
+        poly *= x  # -2 atanh(erf(x/√2))
+        np.exp(poly, out=poly)
+        poly += np.float32(1.0)
+        return np.divide(x, poly, out=square if out is None else out)
 
 
-def gelu_tanh(x: np.ndarray) -> np.ndarray:
+def gelu_tanh(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The tanh approximation of GELU (Hendrycks & Gimpel), used by ``"gelu_new"`` / ``"gelu_pytorch_tanh"``."""
     x = _as_float(x)
     inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
-    return 0.5 * x * (1.0 + np.tanh(inner))
+    return np.multiply(0.5 * x, 1.0 + np.tanh(inner), out=out)
 
 
-def relu(x: np.ndarray) -> np.ndarray:
+def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """max(x, 0)."""
     x = _as_float(x)
-    return np.maximum(x, 0.0).astype(x.dtype, copy=False)
+    return np.maximum(x, x.dtype.type(0.0), out=out)
