@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from attnstudio.gui.controller import Controller
-from attnstudio.gui.widgets import name_widget, signals_blocked
+from attnstudio.gui.widgets import LiveLabelBox, name_widget, signals_blocked
 from attnstudio.scene import MAX_TEMPERATURE, MIN_TEMPERATURE
 
 __all__ = ["ControlsPanel", "TemperatureControl"]
@@ -155,7 +155,7 @@ class ControlsPanel(QWidget):
         form.addRow(self._label("&Heads", self.head_count), heads)
         form.addRow(self.causal)
         form.addRow(self.positions)
-        form.addRow(self.readout)
+        form.addRow(LiveLabelBox(self.readout, self))  # its numbers change at every edit
         form.addRow(self.model_note)
         self.form = form
         form.setRowVisible(self.model_note, False)

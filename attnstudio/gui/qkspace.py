@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from attnstudio.engine import split_heads
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.errors import guard_overrides
-from attnstudio.gui.widgets import name_widget, signals_blocked
+from attnstudio.gui.widgets import LiveLabelBox, name_widget, signals_blocked
 from attnstudio.scene import SceneResult
 
 __all__ = ["Plane", "QueryKeySpace", "best_plane", "dims_plane", "largest_dims", "query_draw_scale"]
@@ -240,8 +240,8 @@ class QueryKeySpace(QWidget):
         column.addLayout(controls)
         column.addWidget(self.dims_row)
         column.addWidget(self.plot, 1)
-        column.addWidget(self.caption)
-        column.addWidget(self.readout)
+        column.addWidget(LiveLabelBox(self.caption, self))  # both change at every edit
+        column.addWidget(LiveLabelBox(self.readout, self))
         self.empty = name_widget(QLabel("Type a sentence on each side to see its queries and keys here.", self),
                                  "qkEmpty", "No tokens yet")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -32,7 +32,7 @@ from attnstudio.engine import softmax, split_heads
 from attnstudio.gui.cell_delegate import CELL_ROLES, Cell, CellDelegate, announce_changed, cell_data, differs
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.errors import guard_overrides
-from attnstudio.gui.widgets import name_widget
+from attnstudio.gui.widgets import LiveLabelBox, name_widget
 from attnstudio.scene import SceneResult
 
 __all__ = ["ComputationPanel", "OutputModel", "Trace", "TraceModel", "compute_trace", "format_number"]
@@ -378,12 +378,12 @@ class ComputationPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         footer = QHBoxLayout()
-        footer.addWidget(self.bottleneck, 1)
+        footer.addWidget(LiveLabelBox(self.bottleneck, self), 1)  # its numbers change at every edit
         footer.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignBottom)
         content = QWidget(self)
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.title)
+        column.addWidget(LiveLabelBox(self.title, self))
         column.addWidget(splitter, 1)
         column.addLayout(footer)
         self.empty = name_widget(QLabel("Type a sentence on each side to trace how a word's weights are computed.",

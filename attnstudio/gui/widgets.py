@@ -5,12 +5,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
 
 from attnstudio.gui.errors import guard_overrides
 
-__all__ = ["FlowLayout", "RepaintOnFocus", "signals_blocked", "name_widget"]
+__all__ = ["FlowLayout", "LiveLabelBox", "RepaintOnFocus", "signals_blocked", "name_widget"]
 
 
 @contextmanager
@@ -108,3 +108,56 @@ class RepaintOnFocus:
     def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.update()
         super().focusOutEvent(event)
+
+
+@guard_overrides
+class LiveLabelBox(QWidget):
+    """Holds a label whose text changes at every edit (numbers of the focused row) and keeps the window still.
+
+    A label's new text makes Qt lay out its panel, its dock and the whole main window again, and repaint what
+    lies behind the label, even when nothing moves: at an edit that cost more than drawing the numbers. The
+    box passes the label's size on to its layout only when the label's height at the current width or its
+    minimum size changes (the preferred width of wrapped text is not followed: its layout gives the width).
+    The label fills its own background, so it is repainted alone. Address the label, not the box.
+    """
+
+    def __init__(self, label: QLabel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        label.setParent(self)
+        label.setAutoFillBackground(True)
+        self.setSizePolicy(label.sizePolicy())
+        self.setFocusProxy(label)
+        self._shape = self._measure()
+
+    def _measure(self) -> tuple:
+        label, width = self.label, self.width()
+        height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
+        return height, label.minimumSizeHint(), label.sizePolicy()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return self.label.sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.label.minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return self.label.hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self.label.heightForWidth(width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self.label.setGeometry(self.rect())
+        self._shape = self._measure()
+        super().resizeEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # the label's text (or font) changed
+            shape = self._measure()
+            if shape != self._shape:
+                self._shape = shape
+                self.setSizePolicy(shape[2])
+                self.updateGeometry()  # it needs another height: the layouts around follow
+            return True
+        return super().event(event)
