@@ -1,0 +1,45 @@
+"""Small shared widgets: the label box that keeps the window still while its numbers change."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from attnstudio.gui.widgets import LiveLabelBox
+
+
+class _LayoutRequests(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def test_new_numbers_of_the_same_height_leave_the_layout_alone_and_longer_text_grows(qtbot):
+    panel = QWidget()
+    qtbot.addWidget(panel)
+    label = QLabel("Σ exp(score − max) = 1.095; the weights sum to 1")
+    label.setWordWrap(True)
+    layout = QVBoxLayout(panel)
+    box = LiveLabelBox(label, panel)
+    layout.addWidget(box)
+    layout.addWidget(QPushButton("below"))
+    layout.addStretch(1)  # the box gets the height it asks for, no more
+    panel.resize(400, 200)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(50)  # the first layout settles
+    requests = _LayoutRequests()
+    panel.installEventFilter(requests)
+    height = box.height()
+    label.setText("Σ exp(score − max) = 2.718; the weights sum to 1")
+    qtbot.wait(20)
+    assert requests.count == 0 and box.height() == height  # nothing around it was laid out again
+    assert label.geometry() == box.rect() and label.autoFillBackground()
+    label.setText(" ".join(["a much longer explanation that wraps onto several lines"] * 4))
+    qtbot.waitUntil(lambda: box.height() > height)  # more lines: the box asks for them and gets them
+    assert requests.count >= 1 and label.height() == box.height()
