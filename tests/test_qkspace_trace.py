@@ -353,7 +353,7 @@ def test_512_keys_refresh_quickly(qtbot, trace, controller):
 def test_edits_are_gathered_into_one_refresh_on_the_next_turn(qtbot, space, controller, monkeypatch):
     refreshes = []
     original = space.refresh
-    monkeypatch.setattr(space, "refresh", lambda refit=True: refreshes.append(refit) or original(refit))
+    monkeypatch.setattr(space, "refresh", lambda refit=True, steady=False: refreshes.append(refit) or original(refit, steady))
     for value in (1.0, 2.0, 3.0):
         controller.set_component("target", BLACK, "q", 0, value)
     assert refreshes == []  # the four main panels paint first
@@ -384,7 +384,7 @@ def test_a_long_sentence_labels_only_its_strongest_keys(qtbot, space, controller
 def test_a_hidden_space_catches_up_when_shown_again(qtbot, space, controller, monkeypatch):
     refreshes = []
     original = space.refresh
-    monkeypatch.setattr(space, "refresh", lambda refit=True: refreshes.append(refit) or original(refit))
+    monkeypatch.setattr(space, "refresh", lambda refit=True, steady=False: refreshes.append(refit) or original(refit, steady))
     space.hide()  # a closed dock, or a window being torn down
     controller.set_component("target", BLACK, "q", 0, 2.5)
     qtbot.wait(30)
@@ -399,3 +399,29 @@ def test_the_query_label_moves_below_the_handle_when_a_key_sits_just_above(space
     assert space._query_label_anchor(1.0, 0.0) == (1.1, -0.1)  # noqa: SLF001 — written below-left instead
     space.keys.setData(pos=np.array([[0.5, -0.2], [0.0, 1.5]]))  # now just below-left
     assert space._query_label_anchor(1.0, 0.0) == (1.1, 1.1)  # noqa: SLF001 — the usual place, above-left
+
+
+def test_an_edit_keeps_the_view_while_the_points_stay_well_inside_it(qtbot, space, controller):
+    view = space.plot.getViewBox()
+    scene = controller.scene
+    side, focus = scene.query_side(), scene.focus
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
+    base = float(controller.result().q[focus, dim])
+    assert controller.set_component(side, focus, "q", dim, base + 0.5)
+    space.flush()
+    before = view.viewRect()
+    for value in (base + 0.4, base + 0.6, base + 0.45):  # small nudges: the view holds still
+        assert controller.set_component(side, focus, "q", dim, value)
+        space.flush()
+        assert view.viewRect() == before
+    for value in (base + 60.0, base - 60.0):  # big steps: whatever the view does, every point stays in it
+        assert controller.set_component(side, focus, "q", dim, value)
+        space.flush()
+        shown, (xs, ys) = view.viewRect(), space.keys.getData()
+        assert shown.contains(space.query_point.pos())
+        assert all(shown.contains(QPointF(float(x), float(y))) for x, y in zip(xs, ys))
+    controller.set_focus((focus + 1) % len(controller.result().query_words))  # another query: fitted exactly
+    space.flush()
+    fitted = view.viewRect()
+    space.fit_view()
+    assert view.viewRect() == fitted

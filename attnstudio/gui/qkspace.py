@@ -44,6 +44,7 @@ VIEW_BEST, VIEW_DIMS = "best", "dims"
 NUDGE, BIG_NUDGE = 0.1, 1.0  # arrow keys move q by this much along a plane axis (Shift: the big step)
 TINY = 1e-12  # below this a length counts as zero
 MAX_KEY_LABELS = 6  # with more keys, only the most-attended carry a label (the others overlap; hover names them)
+STEADY_FILL = 0.6  # an edit keeps the view while the points span at least this much of it (see fit_view)
 
 
 # -- geometry (NumPy only) ------------------------------------------------------------------------------
@@ -178,6 +179,7 @@ class QueryKeySpace(QWidget):
         self._user_dims: tuple[int, int] | None = None  # model dimensions the learner picked
         self._own_edit = False  # True while our own edit echoes back: keep the plane still
         self._pending: bool | None = None  # a refresh waits for the next event-loop turn; True: with a refit
+        self._steady = False  # that refit may keep the view when every point is still comfortably in it
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
@@ -339,12 +341,12 @@ class QueryKeySpace(QWidget):
 
     # -- model → view -------------------------------------------------------------------------------------
     def _on_scene_changed(self, what: frozenset) -> None:
-        self._schedule(refit=not self._own_edit)
+        self._schedule(refit=not self._own_edit, steady=what <= {"vectors"})  # an edit of a number
 
     def _on_focus_changed(self, _focus: int) -> None:
         self._schedule(refit=True)
 
-    def _schedule(self, refit: bool) -> None:
+    def _schedule(self, refit: bool, steady: bool = False) -> None:
         """Refresh on the next event-loop turn, once for any number of changes before it.
 
         The canvas, heatmap, inspector and trace then paint an edit first; this view (pyqtgraph moving ~n
@@ -352,13 +354,15 @@ class QueryKeySpace(QWidget):
         """
         if self._pending is None:
             self._refresh_timer.start()
+            self._steady = steady
+        self._steady = self._steady and steady
         self._pending = bool(self._pending) or refit
 
     def flush(self) -> None:
         """Bring the view up to date now if a change is waiting (it otherwise does on the next turn)."""
         if self._pending is not None:
             refit, self._pending = self._pending, None
-            self.refresh(refit=refit)
+            self.refresh(refit=refit, steady=self._steady)
 
     def _on_refresh_timer(self) -> None:
         # Not while hidden (a closed dock, a window closing or being torn down): it catches up when shown.
@@ -377,8 +381,9 @@ class QueryKeySpace(QWidget):
         d_head = result.q.shape[1] // result.num_heads
         return self.controller.scene.model.dimension_names[result.head * d_head:(result.head + 1) * d_head]
 
-    def refresh(self, refit: bool = True) -> None:
-        """Redraw from the controller's result; ``refit`` also chooses the plane and fits the view again."""
+    def refresh(self, refit: bool = True, steady: bool = False) -> None:
+        """Redraw from the controller's result; ``refit`` also chooses the plane and fits the view again
+        (``steady``: unless everything is still comfortably in view, see :meth:`fit_view`)."""
         result = self.controller.result()
         if not result.query_words or not result.key_words:
             self.stack.setCurrentWidget(self.empty)
@@ -395,7 +400,7 @@ class QueryKeySpace(QWidget):
                 self.plane.project(queries[focus][None, :])[0], self.plane.project(keys))
         self._draw(result, focus, queries[focus], keys)
         if refit:
-            self.fit_view()
+            self.fit_view(steady=steady)
 
     def _head_offset(self, result: SceneResult) -> int:
         return result.head * (result.q.shape[1] // result.num_heads)
@@ -554,8 +559,13 @@ class QueryKeySpace(QWidget):
         if text:
             self.readout.setText(text)
 
-    def fit_view(self) -> None:
-        """Zoom so the origin, the keys and the query are all in view."""
+    def fit_view(self, steady: bool = False) -> None:
+        """Zoom so the origin, the keys and the query are all in view.
+
+        ``steady`` (an edit of a number): keep the view while all of that is inside it and fills at least
+        ``STEADY_FILL`` of it in its tighter direction. A view that holds still while a learner types or nudges
+        is easier to follow, and pyqtgraph then need not draw its axes again (most of this view's cost).
+        """
         self.flush()
         if self.plane is None:
             return
@@ -565,8 +575,16 @@ class QueryKeySpace(QWidget):
         left, right, bottom, top = min(xs), max(xs), min(ys), max(ys)
         span = max(right - left, top - bottom, 1e-3)
         margin = 0.12 * span  # room for the labels to the right of the points
-        self.plot.getViewBox().setRange(QRectF(left - margin, bottom - margin, right - left + 2.5 * margin,
-                                               top - bottom + 2 * margin), padding=0)
+        wanted = QRectF(left - margin, bottom - margin, right - left + 2.5 * margin, top - bottom + 2 * margin)
+        view = self.plot.getViewBox()
+        if steady:
+            shown = view.viewRect()
+            fill = max(wanted.width() / max(shown.width(), 1e-12), wanted.height() / max(shown.height(), 1e-12))
+            if shown.contains(wanted) and fill >= STEADY_FILL:
+                return
+            # Moved out: fit with some room to spare, so that the next small steps stay inside.
+            wanted.adjust(-0.1 * wanted.width(), -0.1 * wanted.height(), 0.1 * wanted.width(), 0.1 * wanted.height())
+        view.setRange(wanted, padding=0)
 
     # -- view → controller ----------------------------------------------------------------------------------
     def _on_view_mode(self, _row: int) -> None:
