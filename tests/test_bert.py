@@ -275,6 +275,10 @@ def test_shapes_and_invariants(tiny):
             trace.weights[0, 0, 0] = 1.0
     np.testing.assert_array_equal(run.layers[1].input, run.layers[0].output)
     np.testing.assert_array_equal(run.last_hidden_state, run.layers[-1].output)
+    # Hidden states are kept Fortran-ordered for the matrix products; a C-ordered input gives the same layer.
+    again = model.layer(1, np.ascontiguousarray(run.layers[1].input))
+    np.testing.assert_allclose(again.weights, run.layers[1].weights, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(again.output, run.layers[1].output, rtol=0, atol=1e-13)
 
 
 def test_layer_norm_gives_mean_zero_variance_one_before_the_affine_part():
@@ -286,7 +290,7 @@ def test_layer_norm_gives_mean_zero_variance_one_before_the_affine_part():
     np.testing.assert_allclose(y.var(axis=-1), 1.0, atol=1e-12)
     scaled = layer_norm(x, np.full(33, 2.0), np.full(33, 0.5), 1e-12)
     np.testing.assert_allclose(scaled, 2 * y + 0.5, atol=1e-13)
-    # In place, and on a Fortran-ordered array: the same numbers.
+    # In place, on a Fortran-ordered array (how the layers keep their hidden states): the same numbers.
     f = np.asfortranarray(x)
     assert layer_norm(f, np.ones(33), np.zeros(33), 1e-12, out=f) is f
     np.testing.assert_allclose(f, y, rtol=0, atol=1e-14)
@@ -300,7 +304,8 @@ def test_float32_and_float64_models_agree_and_astype_keeps_the_model(tiny):
     m32 = load_model(tiny[0])
     assert m32.dtype == np.float32
     m64 = m32.astype(np.float64)
-    assert m64.dtype == np.float64 and m64.weights.layers[0].w_qkv.flags.c_contiguous
+    # PyTorch's (out, in) layout kept, C-contiguous, the (in, out) matrix its transpose: the products want it so
+    assert m64.dtype == np.float64 and m64.weights.layers[0].w_qkv.T.flags.c_contiguous
     a32, a64 = m32.forward(SENTENCE).attentions, m64.forward(SENTENCE).attentions
     assert np.abs(a32 - a64).max() <= 1e-5
     with pytest.raises(ValueError, match="float32 or float64"):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnstudio.engine.attention import merge_heads, scaled_dot_product_attention, split_heads
+from attnstudio.engine.attention import scaled_dot_product_attention, split_heads
 from attnstudio.engine.blocked import rows_in_parallel
 from attnstudio.engine.real.checkpoint import BertWeights, LayerWeights, Progress, read_weights
 from attnstudio.engine.real.config import BertConfig, read_config
@@ -60,6 +60,18 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float,
     centred *= weight
     centred += bias
     return centred
+
+
+def _project(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``x @ w`` for ``x (n, d_in)``, computed as ``(wᵀ @ xᵀ)ᵀ``: a Fortran-ordered ``(n, d_out)`` result.
+
+    The weights are stored as PyTorch stores them, ``wᵀ (d_out, d_in)`` C-contiguous, and the hidden states of
+    a layer are kept Fortran-ordered, so both operands of the product BLAS sees are C-contiguous. OpenBLAS
+    computes ``(d_out, d_in) @ (d_in, n)`` 6–23% faster than ``(n, d_in) @ (d_in, d_out)`` for MiniLM's four
+    products at n = 128, with one thread or two (medians of 15 rounds). The elementwise steps that follow
+    (biases, residuals, LayerNorm, GELU) do not mind the order.
+    """
+    return (w.T @ x.T).T
 
 
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
@@ -202,26 +214,30 @@ class BertModel:
         w = self.weights
         n = len(ids)
         x = w.word_embeddings[ids] + w.position_embeddings[:n] + w.token_type_embeddings[0]  # (n, d_model)
-        return layer_norm(x, w.embed_norm_weight, w.embed_norm_bias, self.config.layer_norm_eps)
+        out = np.empty(x.shape, x.dtype, order="F")  # Fortran-ordered, as every hidden state (see _project)
+        return layer_norm(x, w.embed_norm_weight, w.embed_norm_bias, self.config.layer_norm_eps, out=out)
 
     def layer(self, index: int, x: np.ndarray, edits: Iterable[QueryEdit] = ()) -> LayerTrace:
         """Run layer ``index`` on the hidden state ``x (n, d_model)``, applying the edits meant for it."""
         lw: LayerWeights = self.weights.layers[index]
         d_model, h, eps = self.d_model, self.num_heads, self.config.layer_norm_eps
-        qkv = x @ lw.w_qkv  # (n, 3 d_model)
+        qkv = _project(x, lw.w_qkv)  # (n, 3 d_model)
         qkv += lw.b_qkv
         q = split_heads(qkv[:, :d_model], h)  # (h, n, d_head), a view
         k = split_heads(qkv[:, d_model:2 * d_model], h)  # (h, n, d_head)
         v = split_heads(qkv[:, 2 * d_model:], h)  # (h, n, d_head)
         q = self._apply_edits(q, index, edits)
         att = scaled_dot_product_attention(q, k, v)  # scale 1/sqrt(d_head), no mask: one unpadded sentence
-        attended = merge_heads(att.output) @ lw.w_o  # (n, d_model)
+        # merge_heads(att.output), built transposed and C-contiguous: (d_model, n), row i·d_head + j = head i, dim j
+        merged_t = att.output.transpose(0, 2, 1).reshape(d_model, len(x))
+        attended = (lw.w_o.T @ merged_t).T  # (n, d_model) = merge_heads(att.output) @ W_O, as _project
         attended += lw.b_o
         attended += x
         a = layer_norm(attended, lw.attn_norm_weight, lw.attn_norm_bias, eps, out=attended)  # (n, d_model)
-        inner = a @ lw.w_ff_in  # (n, d_ff)
+        inner = _project(a, lw.w_ff_in)  # (n, d_ff)
         inner += lw.b_ff_in
-        ff = _in_place_by_rows(self._activation, inner) @ lw.w_ff_out  # (n, d_model); GELU on both cores
+        _in_place_by_rows(self._activation, inner.T)  # GELU, elementwise: by rows of its C-contiguous transpose
+        ff = _project(inner, lw.w_ff_out)  # (n, d_model)
         ff += lw.b_ff_out
         ff += a
         y = layer_norm(ff, lw.out_norm_weight, lw.out_norm_bias, eps, out=ff)  # (n, d_model)
