@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPixmap,
+    QRegion,
     QResizeEvent,
     QWheelEvent,
 )
@@ -147,6 +148,7 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         self._static: QPixmap | None = None  # the base without the focused query's lines (see _layout)
         self._static_fig: AlignmentFigure | None = None
         self._scrollbar_state: tuple[int, int, int] | None = None
+        self._info_line: tuple = (None, None, "")  # (what it was made for, font, elided text)
         self._static_window = QRectF()
         self._static_layout: AlignmentLayout | str = ""
         self._static_geometry: AlignmentGeometry | None = None
@@ -335,8 +337,12 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self._theme.background)
         geometry = self._layout()
+        background = QRegion(self.rect())
+        if geometry is not None and self._base is not None:  # the pixmap covers its part: fill only the rest
+            background -= QRegion(0, 0, int(self._base_window.width()), int(self._base_window.height()))
+        for rect in background:
+            painter.fillRect(rect, self._theme.background)
         if geometry is not None and self._base is not None:
             painter.save()
             painter.translate(-self._offset(), 0)
@@ -381,11 +387,13 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
             text = "The lines appear once you have made your guess"
         if geometry is not None and geometry.skipped and not self._info:
             text = f"{geometry.skipped:,} lines under {geometry.skipped_below:.1%} not drawn · " + text
-        painter.setFont(self._theme.font(MIN_FONT_PX + 3, bold=bool(self._info)))
+        key = (text, bool(self._info), box.width(), self._theme.font_family)
+        if self._info_line[0] != key:  # the same line at every edit: its font and elision are kept
+            font = self._theme.font(MIN_FONT_PX + 3, bold=bool(self._info))
+            self._info_line = key, font, QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+        painter.setFont(self._info_line[1])
         painter.setPen(self._theme.text if self._info else self._theme.muted)
-        metrics = QFontMetricsF(painter.font())
-        painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width()))
+        painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._info_line[2])
 
     def _query_language(self) -> str:
         settings = self.controller.scene.settings
