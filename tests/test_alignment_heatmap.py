@@ -305,7 +305,7 @@ def test_heatmap_keeps_its_labels_while_weights_change_and_matches_a_full_paint(
     from PySide6.QtGui import QPainter, QPixmap
 
     import attnstudio.gui.heatmap as heatmap_module
-    from attnstudio.gui.painting import paint_heatmap
+    from attnstudio.gui.painting import heatmap_image, paint_heatmap
 
     if words > 7:  # the focus in the middle of a longer pair: rows above and below it are kept
         lemmas = " ".join(sorted(controller.scene.model.lexicon.languages["en"]["forms"])[:words])
@@ -325,6 +325,9 @@ def test_heatmap_keeps_its_labels_while_weights_change_and_matches_a_full_paint(
     assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)
     shown = canvas.grab().toImage()
     assert frames == [] and cell_paints == [(scene.focus, scene.focus + 1)]  # the focused row alone
+    fig = heatmap.shown()  # the cells' image, coloured again only in that row, is the image of all the weights
+    whole = heatmap_image(fig.weights, fig.mask, heatmap.theme.grid)
+    assert _pixels(heatmap.image()).tobytes() == _pixels(whole).tobytes()
     reference = QPixmap(canvas.size())
     reference.fill(heatmap.theme.background)
     painter = QPainter(reference)

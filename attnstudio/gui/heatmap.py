@@ -247,6 +247,7 @@ class HeatmapView(QScrollArea):
         self.cell_px: float | None = None  # None: fit the view; else the zoomed cell size in pixels
         self._figure: AlignmentFigure | None = None
         self._image: QImage | None = None
+        self._image_source: tuple | None = None  # (weights, allowed, masked colour, image) of the last image made
         self.canvas = HeatmapCanvas(self)
         self.setWidget(self.canvas)
         self.setFocusProxy(self.canvas)
@@ -264,10 +265,29 @@ class HeatmapView(QScrollArea):
         return self._figure
 
     def image(self) -> QImage:
-        """The cells as one image, one pixel per cell (cached until the weights change)."""
+        """The cells as one image, one pixel per cell (cached until the weights change).
+
+        After an edit that moved some rows' weights (a q edit: one row), only those rows are coloured again.
+        """
         if self._image is None:
             fig = self.shown()
-            self._image = heatmap_image(fig.weights, fig.mask, self.theme.grid)
+            old = self._image_source
+            if (old is not None and old[0].shape == fig.weights.shape and old[2] == self.theme.grid.rgba()
+                    and np.array_equal(old[1], fig.allowed())):
+                rows = np.flatnonzero((old[0] != fig.weights).any(axis=1))
+                image = old[3]
+                if len(rows) * 4 <= len(fig.weights):  # a few rows: paint them into a copy of the old image
+                    image = QImage(image)
+                    for row in rows.tolist():
+                        line = heatmap_image(fig.weights[row:row + 1], fig.allowed()[row:row + 1], self.theme.grid)
+                        painter = QPainter(image)
+                        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+                        painter.drawImage(0, row, line)
+                        painter.end()
+                    self._image = image
+            if self._image is None:
+                self._image = heatmap_image(fig.weights, fig.mask, self.theme.grid)
+            self._image_source = (fig.weights, fig.allowed(), self.theme.grid.rgba(), self._image)
         return self._image
 
     def hover_text(self) -> str:

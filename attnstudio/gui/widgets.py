@@ -116,8 +116,8 @@ class LiveLabelBox(QWidget):
 
     A label's new text makes Qt lay out its panel, its dock and the whole main window again, and repaint what
     lies behind the label, even when nothing moves: at an edit that cost more than drawing the numbers. The
-    box passes the label's size on to its layout only when the label's height at the current width or its
-    minimum size changes (the preferred width of wrapped text is not followed: its layout gives the width).
+    box passes the label's size on to its layout only when the label's height at the current width changes
+    (the preferred and minimum widths of wrapped text are not followed: its layout gives the width).
     The label fills its own background, so it is repainted alone. Address the label, not the box.
     """
 
@@ -131,9 +131,10 @@ class LiveLabelBox(QWidget):
         self._shape = self._measure()
 
     def _measure(self) -> tuple:
+        # Not the minimum size: for wrapped text Qt lays the text out at several widths to find it (~0.25 ms).
         label, width = self.label, self.width()
         height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
-        return height, label.minimumSizeHint(), label.sizePolicy()
+        return height, label.sizePolicy()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         return self.label.sizeHint()
@@ -157,7 +158,7 @@ class LiveLabelBox(QWidget):
             shape = self._measure()
             if shape != self._shape:
                 self._shape = shape
-                self.setSizePolicy(shape[2])
+                self.setSizePolicy(shape[1])
                 self.updateGeometry()  # it needs another height: the layouts around follow
             return True
         return super().event(event)

@@ -332,9 +332,9 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
         painter.save()
         painter.setClipRect(heatmap_rows_rect(geometry, rows))
         text_rows = range(max(0, rows[0] - 1), min(n_q, rows[1] + 1))
-    rgba = viridis(fig.weights)  # (n_q, n_k, 4)
     allowed = fig.allowed()
     if _is_vector(painter) and n_q * n_k <= 128 * 128:
+        rgba = viridis(fig.weights)  # (n_q, n_k, 4)
         painter.setPen(Qt.PenStyle.NoPen)
         for q in range(n_q):
             for k in range(n_k):
@@ -355,7 +355,10 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
     if fm.horizontalAdvance("0.00") + 6 <= cell_w and fm.height() + 2 <= cell_h:
         geometry.values_shown = True
         painter.setFont(font)
-        dark_ink = _luminance(rgba[..., :3]) > 0.18  # (n_q, n_k): black text on the light (yellow-green) cells
+        # (rows, n_k): black text on the light (yellow-green) cells; only for the rows whose values are drawn
+        dark_ink = np.zeros(fig.weights.shape, bool)
+        dark_ink[text_rows.start:text_rows.stop] = _luminance(
+            viridis(fig.weights[text_rows.start:text_rows.stop])[..., :3]) > 0.18
         left, top = grid.left(), grid.top()
         for dark in (True, False):  # one pen for all the cells of an ink
             painter.setPen(_BLACK if dark else _WHITE)
