@@ -178,6 +178,30 @@ def test_spotlight_strip_follows_the_focus(qtbot, controller):
     assert f"{weight:.4f}" in tooltip_at(strip, box.center().toPoint())
 
 
+def test_spotlight_repaints_only_words_whose_look_changed_and_matches_a_whole_paint(qtbot, controller, monkeypatch):
+    import attnstudio.gui.alignment as alignment_module
+
+    strip = SpotlightStrip(controller)
+    qtbot.addWidget(strip)
+    strip.resize(700, 120)
+    strip.show()
+    qtbot.waitExposed(strip)
+    strip.grab()
+    painted = []
+    original = alignment_module.paint_spotlight
+    monkeypatch.setattr(alignment_module, "paint_spotlight",
+                        lambda *args, **kw: painted.append(kw.get("words")) or original(*args, **kw))
+    scene = controller.scene
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
+    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)
+    shown = strip.grab().toImage()
+    assert len(painted) == 1 and painted[0] and len(painted[0]) < 7  # some words, not the whole strip
+    strip._strip = None  # noqa: SLF001 (force a whole paint: the reference)
+    whole = strip.grab().toImage()
+    assert painted[-1] is None
+    assert _pixels(shown).tobytes() == _pixels(whole).tobytes()
+
+
 # -- heatmap ---------------------------------------------------------------------------------------------
 def test_heatmap_hover_gives_query_key_and_weight(qtbot, heatmap, controller):
     assert heatmap.objectName() == "heatmapView"

@@ -44,6 +44,7 @@ from attnstudio.gui.painting import (
     paint_message,
     paint_spotlight,
     spotlight_height,
+    spotlight_looks,
 )
 from attnstudio.gui.widgets import RepaintOnFocus, name_widget
 
@@ -495,6 +496,9 @@ class SpotlightStrip(QWidget):
         self._boxes: list[QRectF | None] = []
         self._hover: int | None = None
         self._heights: dict[int, int] = {}  # heightForWidth by width, for the words and caption shown now
+        self._strip: QPixmap | None = None  # the strip as last painted (see paintEvent)
+        self._strip_key: tuple = ()
+        self._strip_looks: list[tuple] = []
         controller.scene_changed.connect(self._on_changed)
         controller.focus_changed.connect(self._on_changed)
 
@@ -546,14 +550,34 @@ class SpotlightStrip(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self._theme.background)
         fig = self._shown()
         if fig.empty or fig.focus is None:
+            painter.fillRect(self.rect(), self._theme.background)
             self._boxes = paint_spotlight(painter, QRectF(self.rect()), [], np.zeros(0), self._theme)
+            self._strip = None
+            painter.end()
+            return
+        # The strip is kept as a picture; an edit repaints only the words whose look changed (at 128 words most
+        # stay at 0%), over their own boxes. Anything else about it changed: painted whole again.
+        weights, allowed, ratio = fig.weights[fig.focus], fig.allowed()[fig.focus], self.devicePixelRatioF()
+        looks = spotlight_looks(weights, allowed)
+        key = (self.size(), ratio, self._theme, tuple(fig.key_labels), self.caption(), self._hover)
+        words = None
+        if self._strip is None or len(key) != len(self._strip_key) or any(
+                a is not b and a != b for a, b in zip(key, self._strip_key)):
+            self._strip = QPixmap(int(np.ceil(self.width() * ratio)), int(np.ceil(self.height() * ratio)))
+            self._strip.setDevicePixelRatio(ratio)
+            self._strip.fill(self._theme.background)
+            self._strip_key = key
         else:
-            self._boxes = paint_spotlight(painter, QRectF(self.rect()), fig.key_labels, fig.weights[fig.focus],
-                                          self._theme, caption=self.caption(), allowed=fig.allowed()[fig.focus],
-                                          hover=self._hover)
+            words = {j for j, (old, new) in enumerate(zip(self._strip_looks, looks)) if old != new}
+        if words != set():
+            strip_painter = QPainter(self._strip)
+            self._boxes = paint_spotlight(strip_painter, QRectF(self.rect()), fig.key_labels, weights, self._theme,
+                                          caption=self.caption(), allowed=allowed, hover=self._hover, words=words)
+            strip_painter.end()
+        self._strip_looks = looks
+        painter.drawPixmap(0, 0, self._strip)
         painter.end()
 
     def word_boxes(self) -> list[QRectF | None]:

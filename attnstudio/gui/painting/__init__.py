@@ -131,6 +131,7 @@ from attnstudio.gui.painting.heatmap import (
 from attnstudio.gui.painting.spotlight import (
     paint_spotlight,
     spotlight_height,
+    spotlight_looks,
     _SPOT_BOXES,
     _SPOT_GAP,
     _SPOT_LAYOUTS,
@@ -145,7 +146,7 @@ __all__ = [
     "EMPTY_MESSAGE", "AlignmentFigure", "AlignmentGeometry", "HeatmapGeometry", "Theme", "alignment_min_width",
     "contrast_text", "heatmap_fit_cell", "heatmap_image", "heatmap_size", "line_opacity", "line_width",
     "paint_alignment", "paint_alignment_base", "paint_alignment_hover", "paint_heatmap", "paint_message",
-    "paint_spotlight", "spotlight_height", "viridis",
+    "paint_spotlight", "spotlight_height", "spotlight_looks", "viridis",
     # standalone figures (exports)
     "alignment_size", "caption_height", "heatmap_figure_size", "heatmap_label_cell", "paint_caption", "paint_title",
     "title_font", "title_height",

@@ -68,12 +68,25 @@ def spotlight_height(key_labels: list[str], width: float, theme: Theme, caption:
     return _spot_layout(key_labels, max(width - 2 * MARGIN, 1.0), theme, BASE_FONT_PX + 2, caption)[1] + MARGIN
 
 
+def spotlight_looks(weights_row: np.ndarray, allowed: np.ndarray | None = None) -> list[tuple]:
+    """What decides each word's look in :func:`paint_spotlight` besides the words and the room: its glow, the
+    percentage printed, whether it may be looked at, whether it is the most-attended (bold)."""
+    weights_row = np.clip(np.nan_to_num(np.asarray(weights_row, dtype=np.float64)), 0.0, 1.0)
+    allowed = np.ones(len(weights_row), bool) if allowed is None else np.asarray(allowed, bool)
+    best = int(np.argmax(np.where(allowed, weights_row, -1.0))) if len(weights_row) else -1
+    return [(round(w, 2), f"{w:.0%}", True, j == best) if ok else (0.0, "masked", False, False)
+            for j, (w, ok) in enumerate(zip(weights_row.tolist(), allowed.tolist()))]
+
+
 def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weights_row: np.ndarray, theme: Theme,
                     caption: str = "", allowed: np.ndarray | None = None,
-                    hover: int | None = None) -> list[QRectF | None]:
+                    hover: int | None = None, words: set[int] | None = None) -> list[QRectF | None]:
     """The key sentence written out, each word lit in proportion to its weight (the spotlight made literal).
 
     Returns each word's box (None when it did not fit). Words wrap like text; the font shrinks to fit ``rect``.
+    ``words``: paint only these words, each over its box filled with the background, on a strip painted before
+    with the same words, room, caption and hover (a widget keeps it: an edit changes a few words' look, see
+    :func:`spotlight_looks`).
     """
     if not key_labels:
         paint_message(painter, rect, EMPTY_MESSAGE, theme)
@@ -94,7 +107,7 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
                                if large else QPointF(0.0, 0.0))
     _begin(painter)
     painter.translate(origin)
-    if caption:
+    if caption and words is None:
         painter.setFont(theme.font(px))
         painter.setPen(theme.text)
         painter.drawText(QRectF(0, 0, area.width(), QFontMetricsF(theme.font(px)).height()),
@@ -115,6 +128,11 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
         if j >= visible:
             shown.append(None)
             continue
+        shown.append(box.translated(origin))
+        if words is not None:
+            if j not in words:
+                continue
+            painter.fillRect(box.adjusted(-1, -1, 1, 1), theme.background)  # the gaps between boxes are wider
         w = weight if ok else 0.0
         glow = round(w, 2)  # the box is lit to whole percents (what it prints), and the ink chosen on that
         _draw_spot_box(painter, box, theme, glow, j == hover, vector)
@@ -136,8 +154,7 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
         painter.setPen(pair[1])
         painter.drawText(QRectF(left, text_bottom, width, box.bottom() - text_bottom - 2), center,
                          f"{w:.0%}" if ok else "masked")
-        shown.append(box.translated(origin))
-    if visible < len(key_labels):
+    if visible < len(key_labels) and words is None:
         painter.setFont(theme.font(px))
         painter.setPen(theme.muted)
         after = boxes[visible - 1] if visible else QRectF(0, 0, 0, 0)
