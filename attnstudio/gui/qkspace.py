@@ -186,7 +186,7 @@ class QueryKeySpace(QWidget):
         self._refresh_timer.timeout.connect(self._on_refresh_timer)
         self._placing = False  # True while the view moves the query point itself
         self._drag_start: np.ndarray | None = None  # the head's q when the current drag began
-        self._key_info: list[str] = []
+        self._key_info: tuple | None = None  # what the key tips are made from (see _key_tip)
         self._build()
         controller.scene_changed.connect(self._on_scene_changed)
         controller.focus_changed.connect(self._on_focus_changed)
@@ -445,8 +445,7 @@ class QueryKeySpace(QWidget):
         symbols = ["o" if ok else "x" for ok in allowed]
         self.keys.setData(pos=keys_2d, size=sizes, brush=brushes, symbol=symbols, pen=pens,
                           data=np.arange(len(weights)))
-        self._key_info = [self._describe_key(result, j, raw[j], scores[j], weights[j], allowed[j])
-                          for j in range(len(weights))]
+        self._key_info = (result, raw, scores, weights, allowed)  # described when hovered, not at every edit
         self._draw_labels(result, keys_2d, weights, allowed, sizes)
         self._place_query(query_2d)
         word = result.query_words[focus].token.surface
@@ -551,7 +550,10 @@ class QueryKeySpace(QWidget):
 
     def _key_tip(self, x: float, y: float, data: object) -> str:
         j = int(data)
-        return self._key_info[j] if 0 <= j < len(self._key_info) else ""
+        if self._key_info is None or not 0 <= j < len(self._key_info[3]):
+            return ""
+        result, raw, scores, weights, allowed = self._key_info
+        return self._describe_key(result, j, float(raw[j]), float(scores[j]), float(weights[j]), bool(allowed[j]))
 
     def _on_keys_hovered(self, _item: object, points: object, _event: object) -> None:
         text = "\n".join(self._key_tip(0.0, 0.0, p.data()) for p in list(points)[:3])
