@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -109,3 +111,83 @@ def test_rows_in_parallel_is_the_function_itself(monkeypatch):
     monkeypatch.setattr(blocked, "_WORKERS", 1)  # one core (BLAS told to use one thread): one call
     one = blocked.rows_in_parallel(lambda part: calls.append(len(part)) or gelu(part), x)
     assert calls == [128] and np.array_equal(one, gelu(x))
+
+
+# -- the softmax without a max pass (blocked.softmax_rows) --------------------------------------------------
+
+
+def _textbook(scores):
+    """exp(s - row max) / Σ in long double: the reference the engine must meet to float rounding."""
+    s = np.asarray(scores, np.longdouble)
+    row_max = np.max(s, axis=-1, keepdims=True)
+    row_max[np.isneginf(row_max)] = 0
+    e = np.exp(s - row_max)
+    total = e.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1
+    return e / total
+
+
+def _assert_textbook(weights, scores, ulps):
+    ref = _textbook(scores)
+    tiny = np.finfo(weights.dtype).tiny
+    normal = ref >= tiny  # subnormal weights carry no relative precision in any form of the formula
+    rel = np.abs(weights[normal] - ref[normal]) / ref[normal]
+    assert rel.max(initial=0) <= ulps * np.finfo(weights.dtype).eps
+    assert (np.abs(weights[~normal] - ref[~normal]) <= tiny).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rows_that_need_the_shift_are_shifted(dtype):
+    # exp(s) of the first rows overflows (or its sum does, or 1/Σ would be subnormal); the next rows are so
+    # negative that Σ exp(s) < 1 (weights would lose precision to underflow); then an empty row, and an easy one.
+    big = float(np.log(np.finfo(dtype).max))  # exp(big) is the largest float
+    rows = [
+        [big + 5, big, 0.0, -3.0],
+        [big - 0.5, big - 0.5, big - 0.6, 1.0],  # each term fits, their sum does not
+        [big - 1, big - 9, 0.0, 1.0],  # the sum fits, but 1/Σ would be a subnormal float
+        [big - 2, big - 9, 0.0, 1.0],  # ... and just not here: no shift needed
+        [-0.5 * big, -0.5 * big - 1, -np.inf, -0.5 * big - 40],
+        [-2 * big, -2 * big - 0.5, -2 * big - 60, -np.inf],  # exp underflows to 0 for every one of them
+        [-1.0, -1.5, -2.0, -30.0],  # Σ < 1
+        [-np.inf] * 4,
+        [0.5, -1.0, 2.0, -np.inf],
+    ]
+    scores = np.array(rows, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not one warning
+        weights = softmax(scores)
+    assert weights.dtype == np.dtype(dtype) and np.isfinite(weights).all()
+    _assert_textbook(weights, scores, ulps=4)
+    np.testing.assert_array_equal(weights[7], 0.0)
+    np.testing.assert_allclose(np.delete(weights, 7, axis=0).sum(axis=-1), 1.0, rtol=4 * np.finfo(dtype).eps)
+    # Row by row (one row alone takes the same path as in a block): the same numbers.
+    for i, row in enumerate(scores):
+        np.testing.assert_array_equal(softmax(row), weights[i])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_blocks_shift_rows_whose_exp_overflows(small_blocks, dtype):
+    rng = np.random.default_rng(8)
+    q, k, v = (rng.standard_normal((2, 40, 16)).astype(dtype) for _ in range(3))
+    q[:, ::3] *= 200 if dtype == "float32" else 2000  # every third query: scores in the hundreds (thousands)
+    q[:, 1::3] *= -200 if dtype == "float32" else -2000  # ... or all very negative where k is aligned
+    mask = rng.random((40, 40)) < 0.7
+    mask[5] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = scaled_dot_product_attention(q, k, v, mask=mask)
+    assert np.isfinite(r.weights).all() and np.isfinite(r.output).all()
+    _assert_textbook(r.weights, r.scores, ulps=4)
+    assert not r.weights[:, 5].any() and not r.output[:, 5].any()
+    np.testing.assert_array_equal(r.weights, softmax(r.scores))  # the whole-matrix softmax: the same numbers
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spread", [1.0, 8.0])
+def test_weights_are_the_textbooks_to_float_rounding(dtype, spread):
+    rng = np.random.default_rng(9)
+    q, k, v = (rng.standard_normal((4, 300, 64)).astype(dtype) for _ in range(3))
+    q *= np.asarray(spread, dtype)
+    for mask in (None, np.tril(np.ones((300, 300), dtype=bool))):
+        r = scaled_dot_product_attention(q, k, v, mask=mask)
+        _assert_textbook(r.weights, r.scores, ulps=8)

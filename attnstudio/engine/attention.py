@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnstudio.engine.blocked import blocked_attention
+from attnstudio.engine.blocked import blocked_attention, softmax_rows
 
 __all__ = [
     "AttentionResult",
@@ -38,16 +38,17 @@ __all__ = [
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax; ``-inf`` entries get 0 and an all ``-inf`` row gets all zeros.
 
-    Subtracting the row maximum first keeps ``exp`` from overflowing (softmax is unchanged by adding a
-    constant to a row). A row whose maximum is ``-inf`` has no allowed entry: it stays all zeros instead of
-    the ``nan`` that ``-inf - -inf`` would give.
+    The textbook way subtracts the row maximum first, so that ``exp`` cannot overflow (softmax is unchanged by
+    adding a constant to a row); a row whose maximum is ``-inf`` has no allowed entry and stays all zeros
+    instead of the ``nan`` that ``-inf - -inf`` would give. :func:`blocked.softmax_rows` computes exactly that,
+    to float rounding, but shifts only the rows that need it (its docstring says which and why).
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
     if x.size == 0:
         return x.copy()  # no keys (or no queries): nothing to weigh
-    # One pass finds the row maxima, and they also tell whether a row holds NaN (max is NaN) or +inf.
+    # The row maxima tell whether a row holds NaN (max is NaN) or +inf.
     row_max = np.max(x, axis=axis, keepdims=True)
     if np.isnan(row_max).any():
         raise ValueError("softmax got NaN scores; every score must be a number or -inf (masked)")
@@ -58,15 +59,12 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
         finite_part = softmax(np.where(top, -np.inf, x), axis=axis)
         counts = np.maximum(np.sum(top, axis=axis, keepdims=True), 1)
         return np.where(has_top, top / counts, finite_part).astype(x.dtype, copy=False)
-    empty_row = np.isneginf(row_max)
-    # One new array, then in place: exp and the division each touch it once more (a score matrix is n² big).
-    with np.errstate(over="ignore", under="ignore"):  # -big - big is -inf, and exp(-inf) is 0, as it should be
-        weights = np.subtract(x, np.where(empty_row, 0.0, row_max).astype(x.dtype))
-        np.exp(weights, out=weights)
-    total = np.sum(weights, axis=axis, keepdims=True)
-    # total >= 1 wherever the row has an allowed entry (the maximum contributes exp(0) = 1); an empty row is
-    # all exp(-inf) = 0 already, and dividing it by 1 keeps it so.
-    weights /= np.where(empty_row, 1.0, total).astype(x.dtype)
+    weights = np.empty_like(x)
+    rows, out = np.moveaxis(x, axis, -1), np.moveaxis(weights, axis, -1)  # views, the axis last
+    if x.ndim == 1:
+        rows, out = rows[np.newaxis], out[np.newaxis]  # one row
+    with np.errstate(over="ignore", under="ignore"):  # overflowing rows are redone shifted; exp(-big) is 0
+        softmax_rows(rows, out)
     return weights
 
 
