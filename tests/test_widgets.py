@@ -43,3 +43,43 @@ def test_new_numbers_of_the_same_height_leave_the_layout_alone_and_longer_text_g
     label.setText(" ".join(["a much longer explanation that wraps onto several lines"] * 4))
     qtbot.waitUntil(lambda: box.height() > height)  # more lines: the box asks for them and gets them
     assert requests.count >= 1 and label.height() == box.height()
+
+
+def _panel_with_box(qtbot, text: str):
+    panel = QWidget()
+    qtbot.addWidget(panel)
+    label = QLabel(text)
+    label.setWordWrap(True)
+    layout = QVBoxLayout(panel)
+    box = LiveLabelBox(label, panel)
+    layout.addWidget(box)
+    layout.addStretch(1)
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(50)
+    return panel, label, box
+
+
+def _fits(label: QLabel, box: LiveLabelBox) -> bool:
+    return box.height() >= label.heightForWidth(box.width())
+
+
+def test_text_changed_while_hidden_gets_its_height_when_shown(qtbot):
+    panel, label, box = _panel_with_box(qtbot, "one short line")
+    box.hide()
+    label.setText(" ".join(["a much longer explanation that wraps onto several lines"] * 4))
+    box.show()
+    qtbot.waitUntil(lambda: _fits(label, box))
+
+
+def test_a_narrower_box_gets_the_height_its_text_needs_there(qtbot):
+    panel, label, box = _panel_with_box(qtbot, "words " * 12)
+    panel.resize(200, 300)  # the layout learns the height at this width …
+    qtbot.waitUntil(lambda: _fits(label, box))
+    panel.resize(400, 300)
+    qtbot.waitUntil(lambda: box.width() > 300)
+    label.setText("longer " * 14)  # … which changes here while the height at 400 px may stay the same
+    qtbot.wait(20)
+    panel.resize(200, 300)
+    qtbot.waitUntil(lambda: _fits(label, box))

@@ -46,7 +46,7 @@ from attnstudio.gui.painting import (
     spotlight_height,
     spotlight_looks,
 )
-from attnstudio.gui.widgets import RepaintOnFocus, name_widget
+from attnstudio.gui.widgets import RepaintOnFocus, name_widget, same_key
 
 __all__ = ["AlignmentCanvas", "SpotlightStrip", "alignment_figure", "weight_sentence"]
 
@@ -563,8 +563,7 @@ class SpotlightStrip(QWidget):
         looks = spotlight_looks(weights, allowed)
         key = (self.size(), ratio, self._theme, tuple(fig.key_labels), self.caption(), self._hover)
         words = None
-        if self._strip is None or len(key) != len(self._strip_key) or any(
-                a is not b and a != b for a, b in zip(key, self._strip_key)):
+        if self._strip is None or not same_key(key, self._strip_key):
             self._strip = QPixmap(int(np.ceil(self.width() * ratio)), int(np.ceil(self.height() * ratio)))
             self._strip.setDevicePixelRatio(ratio)
             self._strip.fill(self._theme.background)

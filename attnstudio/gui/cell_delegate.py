@@ -76,7 +76,10 @@ class _Font(NamedTuple):
 
 @guard_overrides
 class CellDelegate(QStyledItemDelegate):
-    """Paints the cells of a model that has ``cell(row, column) -> Cell`` (others as Qt would)."""
+    """Paints the cells of a model that has ``cell(row, column) -> Cell`` (others as Qt would).
+
+    The margin (the style's focus frame margin and a pixel) is read once: the app keeps one style.
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -102,17 +105,20 @@ class CellDelegate(QStyledItemDelegate):
         return _Font(font, metrics, max(metrics.maxWidth(), metrics.horizontalAdvance("W")))
 
     @staticmethod
-    def _elided(font: _Font, text: str, width: int) -> str:
+    def _elided(font: _Font, text: str, width: int, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> str:
         if len(text) * font.widest <= width or font.metrics.horizontalAdvance(text) <= width:
             return text
-        return font.metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+        return font.metrics.elidedText(text, mode, width)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        cell_of = getattr(index.model(), "cell", None)
-        if cell_of is None:
+        if getattr(index.model(), "cell", None) is None:
             super().paint(painter, option, index)
             return
-        cell: Cell = cell_of(index.row(), index.column())
+        self.paint_cell(painter, option, index)
+
+    def paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> Cell:
+        """Paint the cell of ``index`` (its model has ``cell()``) and return what was painted."""
+        cell: Cell = index.model().cell(index.row(), index.column())
         state, rect, palette, widget = option.state.value, option.rect, option.palette, option.widget
         if self._margin is None:  # as the style's item views: its focus frame's margin and one pixel
             style = widget.style() if widget is not None else QApplication.style()
@@ -130,9 +136,10 @@ class CellDelegate(QStyledItemDelegate):
         font = self._font(cell.font, True) if cell.font is not None else self._font(option.font, False)
         text_rect = rect.adjusted(self._margin, 0, -self._margin, 0)
         painter.save()
+        painter.setClipRect(rect)  # a glyph wider than the font's widest (a fallback font) stays in its cell
         painter.setFont(font.font)
         painter.setPen(colour)
-        painter.drawText(text_rect, cell.align, self._elided(font, cell.text, text_rect.width()))
+        painter.drawText(text_rect, cell.align, self._elided(font, cell.text, text_rect.width(), option.textElideMode))
         painter.restore()
         if state & _HAS_FOCUS:
             style = widget.style() if widget is not None else QApplication.style()
@@ -144,3 +151,4 @@ class CellDelegate(QStyledItemDelegate):
             frame.backgroundColor = palette.color(QPalette.ColorRole.Highlight if state & _SELECTED
                                                   else QPalette.ColorRole.Window)
             style.drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, frame, painter, widget)
+        return cell

@@ -42,7 +42,7 @@ from attnstudio.gui.painting import (
     paint_heatmap_marks,
     paint_message,
 )
-from attnstudio.gui.widgets import RepaintOnFocus, name_widget
+from attnstudio.gui.widgets import RepaintOnFocus, name_widget, same_key
 
 __all__ = ["HeatmapCanvas", "HeatmapView"]
 
@@ -108,8 +108,7 @@ class HeatmapCanvas(RepaintOnFocus, QWidget):
         theme = self.view.theme
         key = (self.size(), ratio, aspect, theme, tuple(fig.query_labels), tuple(fig.key_labels), fig.focus,
                fig.title, fig.query_caption, fig.key_caption, fig.max_label_px, fig.empty_message)
-        if self._frame is None or len(key) != len(self._frame_key) or any(
-                a is not b and a != b for a, b in zip(key, self._frame_key)):
+        if self._frame is None or not same_key(key, self._frame_key):
             self._frame = QPixmap(int(np.ceil(rect.width() * ratio)), int(np.ceil(rect.height() * ratio)))
             self._frame.setDevicePixelRatio(ratio)
             self._frame.fill(theme.background)
@@ -278,12 +277,13 @@ class HeatmapView(QScrollArea):
                 image = old[3]
                 if len(rows) * 4 <= len(fig.weights):  # a few rows: paint them into a copy of the old image
                     image = QImage(image)
+                    painter = QPainter(image)
+                    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+                    allowed = fig.allowed()
                     for row in rows.tolist():
-                        line = heatmap_image(fig.weights[row:row + 1], fig.allowed()[row:row + 1], self.theme.grid)
-                        painter = QPainter(image)
-                        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-                        painter.drawImage(0, row, line)
-                        painter.end()
+                        painter.drawImage(0, row, heatmap_image(fig.weights[row:row + 1], allowed[row:row + 1],
+                                                                self.theme.grid))
+                    painter.end()
                     self._image = image
             if self._image is None:
                 self._image = heatmap_image(fig.weights, fig.mask, self.theme.grid)

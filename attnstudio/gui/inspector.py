@@ -428,4 +428,6 @@ class VectorInspector(QWidget):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._sync_palette()
             self.table.viewport().update()
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_table()  # the header's height changes with the font (edits refit only on a new shape)
         super().changeEvent(event)

@@ -203,12 +203,11 @@ class ComponentDelegate(CellDelegate):
             model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        super().paint(painter, option, index)
-        model = index.model()
-        if model.edited(index.row(), index.column()):  # a dot as well as the tint: still visible when selected
+        cell = self.paint_cell(painter, option, index)
+        if index.model().edited(index.row(), index.column()):  # a dot as well as the tint: visible when selected
             pal = option.palette
             dot = pal.color(QPalette.ColorRole.Highlight)
-            tint = model.cell(index.row(), index.column()).background
+            tint = cell.background
             if option.state & QStyle.StateFlag.State_Selected:
                 dot = pal.color(QPalette.ColorRole.HighlightedText)
             elif tint is not None and abs(tint.lightness() - dot.lightness()) < 70:  # dark palettes: accent on tint

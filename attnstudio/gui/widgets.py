@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
 
 from attnstudio.gui.errors import guard_overrides
 
-__all__ = ["FlowLayout", "LiveLabelBox", "RepaintOnFocus", "signals_blocked", "name_widget"]
+__all__ = ["FlowLayout", "LiveLabelBox", "RepaintOnFocus", "name_widget", "same_key", "signals_blocked"]
 
 
 @contextmanager
@@ -148,17 +148,32 @@ class LiveLabelBox(QWidget):
     def heightForWidth(self, width: int) -> int:  # noqa: N802
         return self.label.heightForWidth(width)
 
+    def _check(self) -> None:
+        """Tell the layouts around when the label needs another height than the one last told, or more than it
+        has: after new text, a new width (layouts remember heights by width), or text set while hidden."""
+        shape = self._measure()
+        if shape != self._shape or shape[0] > self.height():
+            self._shape = shape
+            self.setSizePolicy(shape[1])
+            self.updateGeometry()
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         self.label.setGeometry(self.rect())
-        self._shape = self._measure()
+        self._check()
         super().resizeEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        self._check()  # no layout request reaches a hidden box: its label's text may have changed meanwhile
+        super().showEvent(event)
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:  # the label's text (or font) changed
-            shape = self._measure()
-            if shape != self._shape:
-                self._shape = shape
-                self.setSizePolicy(shape[1])
-                self.updateGeometry()  # it needs another height: the layouts around follow
+            self._check()
             return True
         return super().event(event)
+
+
+def same_key(a: tuple, b: tuple) -> bool:
+    """Whether two keys of a cached drawing are equal: the same objects are not compared field by field again
+    (a theme's colours, a tuple of every word), which at every paint would cost more than the lookup saves."""
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b))

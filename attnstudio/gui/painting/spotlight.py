@@ -132,7 +132,10 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
         if words is not None:
             if j not in words:
                 continue
-            painter.fillRect(box.adjusted(-1, -1, 1, 1), theme.background)  # the gaps between boxes are wider
+            # Whole pixels, unsmoothed: the box's soft edge is replaced, not blended over (gaps are 6 px wide).
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.fillRect(box.adjusted(-1, -1, 1, 1), theme.background)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         w = weight if ok else 0.0
         glow = round(w, 2)  # the box is lit to whole percents (what it prints), and the ink chosen on that
         _draw_spot_box(painter, box, theme, glow, j == hover, vector)
