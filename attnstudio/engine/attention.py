@@ -111,7 +111,13 @@ def _check_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
         raise ValueError(f"every key needs one value: k has {k.shape[-2]} rows, v has {v.shape[-2]} (shapes {k.shape}, {v.shape})")
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _result_dtype(*arrays: np.ndarray) -> np.dtype:
+    dtype = arrays[0].dtype
+    if dtype in _FLOATS and all(a.dtype == dtype for a in arrays):
+        return dtype  # the usual case, without NumPy's promotion rules (microseconds at small sizes)
     dtype = np.result_type(*arrays)
     return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
 
@@ -169,16 +175,17 @@ def scaled_dot_product_attention(
     # same number for the learner, and the work is one multiply of (n_q, d_k) instead of (n_q, n_k).
     factor = dtype.type(scale / t)
     n_q, n_k = q.shape[-2], k.shape[-2]
-    with np.errstate(over="ignore", invalid="ignore"):
+    # One error state for all that follows (each costs microseconds): overflow is looked for explicitly.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         q_scaled = q * factor  # (..., n_q, d_k)
         # Proving the scores finite reads q and k (n·d numbers); reading the scores (n²) is cheaper when small.
         bounded = n_q * n_k > 4 * (n_q + n_k) * max(d_k, 1) and _scores_are_bounded(q_scaled, k)
-    if dtype in (np.float32, np.float64) and min(q.size, k.size, v.size) > 0:
-        # The usual case: finite scores that cannot overflow. Same numbers, computed in cache-sized blocks.
-        found = blocked_attention(q_scaled, k, v, mask, check_finite=not bounded)
-        if found is not None:
-            scores, weights, output = found
-            return AttentionResult(scores=scores, weights=weights, output=output)
+        if dtype in _FLOATS and min(q.size, k.size, v.size) > 0:
+            # The usual case: finite scores that cannot overflow. Same numbers, computed in cache-sized blocks.
+            found = blocked_attention(q_scaled, k, v, mask, check_finite=not bounded)
+            if found is not None:
+                scores, weights, output = found
+                return AttentionResult(scores=scores, weights=weights, output=output)
     with np.errstate(over="ignore", invalid="ignore"):
         scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., n_q, n_k)
         finite = bounded or bool(np.isfinite(scores).all())

@@ -4,18 +4,19 @@ What is computed is exactly, row for row::
 
     scores  = q_scaled @ kᵀ                        (scale and temperature already folded into q)
     scores  = where(mask, scores, -inf)
-    weights = exp(scores - row max) / row sum      (an all -inf row gives zeros)
+    weights = exp(scores - c) / row sum            (c = 0, or the row max where that is needed: softmax_rows;
+                                                    an all -inf row gives zeros)
     output  = weights @ v
 
-Why blocks: the score matrix of 8 heads × 2048 × 2048 floats is 128 MiB, far bigger than the 4 MiB a core
-keeps close by (its L2 cache). Done one whole stage at a time, every stage of the softmax (max, shift, exp,
-sum, divide) reads the n² scores back from main memory. Done a few query rows at a time, the block of scores
+Why blocks: the score matrix of 8 heads × 2048 × 2048 floats is 128 MiB, far bigger than the 2 MiB a core
+keeps close by (its L2 cache). Done one whole stage at a time, every stage of the softmax (exp, sum, scale)
+reads the n² scores back from main memory. Done a few query rows at a time, the block of scores
 is written once by its matmul and every later stage finds it in cache. Blocks are independent, so two threads
 take every other one (NumPy lets go of the GIL inside matmul and its ufuncs). When BLAS is threaded itself,
 the two matmuls stay whole-matrix calls (its threads share one big job) and only the softmax goes by blocks.
 
-Each row goes through the same operations in the same order as in the whole-matrix version: the numbers are
-the same to the last bit, except that BLAS may round a product differently at a block's edge for some shapes
+Each row goes through the same operations in the same order as in the whole-matrix version (attention.softmax
+calls softmax_rows too): the numbers are the same to the last bit, except that BLAS may round a product differently at a block's edge for some shapes
 (seen here only with vector widths below 16, in the last place).
 
 Scores come here either proved finite by the caller (``attention._scores_are_bounded``) or checked block by
@@ -31,9 +32,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 # A block of scores of about this many bytes is processed at a time: small enough that it and its weights
-# (the same size again) sit in a 4 MiB L2 cache, big enough that the Python per block stays negligible.
+# (the same size again) mostly sit in a core's 2 MiB L2 cache, big enough that the Python per block stays negligible.
 BLOCK_BYTES = 1 << 20
 ROW_ALIGN = 192
+# The softmax of a block goes in pieces of about this many bytes of weights (a block of 192 long rows of float64
+# is 3 MiB, more than the 2 MiB L2 of a core here).
+SOFTMAX_BYTES = 1 << 18
 # Below this many bytes of scores a second thread costs more to wake than it saves.
 PARALLEL_BYTES = 1 << 20
 SPLIT_BYTES = 1 << 18  # whole heads: a real model's 12 × 128 × 128 scores (0.8 MB) are worth two threads
@@ -60,13 +64,15 @@ def _pool() -> ThreadPoolExecutor | None:
 
 
 def _run_all(attend, blocks) -> bool:
-    """Attend to each block in turn; False as soon as one is refused (a non-finite score).
+    """Attend to each block in turn; False as soon as one is refused (a non-finite score)."""
+    return all(attend(heads, rows) for heads, rows in blocks)
 
-    Overflow in an unproved product is looked for explicitly, and exp may overflow or underflow (softmax_rows):
-    no warnings. (NumPy's error state belongs to each thread, so every thread sets it here.)
-    """
+
+def _run_all_quietly(attend, blocks) -> bool:
+    """:func:`_run_all` in a helper thread, under the error state the caller set for its own thread (NumPy's
+    error state belongs to each thread): overflow is looked for explicitly, exp may overflow or underflow."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        return all(attend(heads, rows) for heads, rows in blocks)
+        return _run_all(attend, blocks)
 
 
 def _blocks(batch: int, n_q: int, n_k: int, itemsize: int):
@@ -93,13 +99,18 @@ def blocked_attention(
     ``q_scaled (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` of one float dtype, finite,
     leading dimensions broadcasting; ``mask`` boolean, broadcastable to ``(..., n_q, n_k)``, or None.
     With ``check_finite`` every block of scores is read once more and None is returned if one is not finite
-    (cheaper than a proof for small matrices; the caller then takes the careful path).
+    (cheaper than a proof for small matrices; the caller then takes the careful path). Call it under
+    ``np.errstate(over="ignore", under="ignore", invalid="ignore")``: exp may overflow (softmax_rows) and unproved
+    products may too; both are looked for explicitly.
     """
     dtype = q_scaled.dtype
     n_q, n_k, d_k, d_v = q_scaled.shape[-2], k.shape[-2], q_scaled.shape[-1], v.shape[-1]
-    batch_shape = np.broadcast_shapes(
-        q_scaled.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else np.shape(mask)[:-2]
-    )
+    if mask is None and q_scaled.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
+        batch_shape = q_scaled.shape[:-2]  # the usual case (heads × tokens × width), without NumPy's call
+    else:
+        batch_shape = np.broadcast_shapes(
+            q_scaled.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else np.shape(mask)[:-2]
+        )
     batch = math.prod(batch_shape)
     # Flatten every leading dimension into one batch axis (a view when they are already full size).
     q3 = _flat(q_scaled, batch_shape, batch)  # (B, n_q, d_k)
@@ -116,10 +127,12 @@ def blocked_attention(
     # called per block, they would meet (and on a busy machine wait for each other) hundreds of times.
     per_block_matmuls = not _BLAS_THREADED
     if not per_block_matmuls:
-        with np.errstate(over="ignore", invalid="ignore"):  # unproved scores may overflow: then we refuse
-            np.matmul(q3, k_t, out=scores)  # (B, n_q, n_k)
+        np.matmul(q3, k_t, out=scores)  # (B, n_q, n_k); unproved scores may overflow: then we refuse
         if check_finite and not np.isfinite(scores).all():
             return None
+
+    # The softmax reads and writes a block's weights three times (exp, sum, scale): in pieces that stay in L2.
+    softmax_rows_per_piece = max(1, SOFTMAX_BYTES // (n_k * dtype.itemsize))
 
     def attend(heads: slice, rows: slice) -> bool:
         s = scores[heads, rows]  # (b, r, n_k): a view; the block is written here and stays in cache
@@ -130,7 +143,11 @@ def blocked_attention(
                 return False
         if allowed is not None:
             np.copyto(s, -np.inf, where=~allowed[heads, rows])
-        softmax_rows(s, w)
+        if s.shape[0] == 1 and s.shape[1] > softmax_rows_per_piece:  # a block of one head: in pieces (L2)
+            for r in range(0, s.shape[1], softmax_rows_per_piece):
+                softmax_rows(s[:, r:r + softmax_rows_per_piece], w[:, r:r + softmax_rows_per_piece])
+        else:
+            softmax_rows(s, w)
         if per_block_matmuls:
             np.matmul(w, v3[heads], out=output[heads, rows])  # a row of zero weights gives a zero output
         return True
@@ -146,7 +163,7 @@ def blocked_attention(
     else:
         # Blocks are independent and NumPy lets go of the GIL inside matmul and ufuncs: each core takes every
         # other block. The numbers do not depend on which thread computed a block.
-        jobs = [pool.submit(_run_all, attend, blocks[i::_WORKERS]) for i in range(1, _WORKERS)]
+        jobs = [pool.submit(_run_all_quietly, attend, blocks[i::_WORKERS]) for i in range(1, _WORKERS)]
         done = _run_all(attend, blocks[0::_WORKERS])
         done = all([job.result() for job in jobs]) and done
     if not done:
@@ -181,7 +198,7 @@ def softmax_rows(scores: np.ndarray, weights: np.ndarray) -> None:
     * otherwise (a row of large scores, one of only very negative scores, an all -inf row): that row is computed
       again the textbook way, shifted by its maximum; an all -inf row has no maximum and gets zeros.
 
-    Then every weight is multiplied by 1/Σ (one rounding more than dividing, and faster). Call it under ``np.errstate(over="ignore", under="ignore")``: exp may overflow (those rows are redone) or underflow.
+    Then every weight is multiplied by 1/Σ (one rounding more than dividing; faster for float64). Call it under ``np.errstate(over="ignore", under="ignore")``: exp may overflow (those rows are redone) or underflow.
     """
     np.exp(scores, out=weights)
     total = _row_sums(weights)  # (...)
@@ -210,8 +227,8 @@ def _row_sums(x: np.ndarray) -> np.ndarray:
 
 
 def _scale_rows(x: np.ndarray, factors: np.ndarray) -> None:
-    """``x *= factors[..., None]`` in place; einsum's loop is ~25% faster than the broadcast multiply."""
-    np.einsum("...j,...->...j", x, factors, out=x)
+    """``x *= factors[..., None]`` in place (einsum, faster out of place, is 2-3× slower in place)."""
+    np.multiply(x, factors[..., np.newaxis], out=x)
 
 
 def rows_in_parallel(func, x: np.ndarray, min_bytes: int = 1 << 18) -> np.ndarray:
