@@ -6,7 +6,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QSize, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -46,16 +46,23 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)  # the PNGs packaging/render_ic
 
 
 def application_icon() -> QIcon:
-    """The AttnStudio icon from the package data: the PNG renders, plus the SVG when it is a real file."""
+    """The AttnStudio icon from the package data: the PNG renders of the SVG, one per size in ``ICON_SIZES``.
+
+    Installed as files, each PNG is only named with its size here and decoded when a pixmap of that size is asked
+    for (offscreen, never; on X11, once, as the window is shown). Decoding all eight and parsing the SVG up front
+    cost ~10 ms of every start; the SVG added nothing at these sizes (they are its renders). From a zip or a
+    bundle without file paths the PNGs are read as bytes.
+    """
     icons = files("attnstudio") / "data" / "icons"
     icon = QIcon()
-    svg = icons / "attnstudio.svg"
-    if isinstance(svg, Path) and svg.is_file():  # a zip import has no file path for Qt's SVG engine
-        icon.addFile(str(svg))
     for size in ICON_SIZES:
+        png = icons / f"attnstudio-{size}.png"
+        if isinstance(png, Path) and png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+            continue
         pixmap = QPixmap()
         # Bytes, not paths: works from a wheel, a zip or a PyInstaller bundle alike.
-        if pixmap.loadFromData((icons / f"attnstudio-{size}.png").read_bytes(), "PNG"):
+        if pixmap.loadFromData(png.read_bytes(), "PNG"):
             icon.addPixmap(pixmap)
     return icon
 
