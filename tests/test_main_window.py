@@ -21,7 +21,9 @@ def find(window, cls, name):
     return widget
 
 
-def test_window_has_every_named_widget_and_action(window):
+def test_window_has_every_named_widget_and_action(window, qtbot):
+    window.docks["traceDock"].raise_()  # the trace is built the first time its tab is shown
+    qtbot.waitUntil(lambda: window.findChild(QWidget, "computationPanel") is not None)
     for name in NAMES:
         widget = find(window, QWidget, name)
         assert widget.accessibleName(), f"{name} has no accessible name"
@@ -30,6 +32,18 @@ def test_window_has_every_named_widget_and_action(window):
     for name in ACTIONS:
         find(window, QAction, name)
     assert isinstance(window, MainWindow)
+
+
+def test_the_trace_behind_its_tab_is_built_when_first_shown(window, qtbot):
+    assert window.findChild(QWidget, "computationPanel") is None  # not built at start: nobody sees it yet
+    window.docks["traceDock"].raise_()
+    qtbot.waitUntil(lambda: window.findChild(QWidget, "computationPanel") is not None)
+    trace = window.findChild(QWidget, "computationPanel")
+    assert trace is window.trace and trace.isVisible()
+    assert trace.accessibleName() == "Computation trace"
+    assert trace.trace.query == "black"  # the scene's state as it is now, not as it was at start
+    window.controller.set_focus(0)
+    assert trace.trace.query == window.controller.result().query_words[0].token.surface
 
 
 def test_seed_pair_loaded_with_black_focused(window):
@@ -109,9 +123,14 @@ def test_undo_redo_shortcuts(window, qtbot):
 def test_docks_fit_at_1280x800(window, qtbot):
     window.resize(1280, 800)
     qtbot.wait(50)
+    window.docks["traceDock"].raise_()  # built on first show: it must fit once it is there
+    qtbot.waitUntil(lambda: window.findChild(QWidget, "computationPanel") is not None)
+    qtbot.wait(50)
     for dock in window.findChildren(QDockWidget):
-        if dock.isVisible() and not dock.isFloating():
+        # a tab behind another is parked off-screen at whatever size: only what is on screen must fit
+        if dock.isVisible() and not dock.isFloating() and not dock.visibleRegion().isEmpty():
             assert dock.width() > 150 and dock.height() > 80, dock.objectName()
+    assert not window.docks["traceDock"].visibleRegion().isEmpty()
     canvas = find(window, QWidget, "alignmentCanvas")
     assert canvas.width() >= 400 and canvas.height() >= 200
 

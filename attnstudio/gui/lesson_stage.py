@@ -210,6 +210,9 @@ class LessonStage:
         """Remember the learner's layout; give the lesson the full height of the left column."""
         if self.active:
             return
+        ensure_panels = getattr(self.window, "ensure_panels", None)
+        if ensure_panels is not None:  # panels built on first use must exist to be shown, locked or veiled
+            ensure_panels()
         self._saved_state = self.window.saveState(STAGE_VERSION)
         self._enabled = {name: widget.isEnabled() for name in PANELS if (widget := self.panel(name)) is not None}
         self._paused = [(action, action.isEnabled()) for action in map(self._action, PAUSED) if action is not None]

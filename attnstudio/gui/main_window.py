@@ -86,7 +86,11 @@ class MainWindow(QMainWindow):
         self.heatmap = HeatmapView(self.controller)
         self.query_key_space = QueryKeySpace(self.controller)
         self.inspector = VectorInspector(self.controller)
-        self.trace = ComputationPanel(self.controller)
+        # The trace starts behind the inspector's tab: built the first time it is shown or asked for (property).
+        self._trace: ComputationPanel | None = None
+        self._trace_holder = QWidget()
+        self._trace_holder.setObjectName("traceHolder")
+        QVBoxLayout(self._trace_holder).setContentsMargins(0, 0, 0, 0)
         self.undo_view = name_widget(QUndoView(self.controller.undo_stack), "undoHistory", "Undo history",
                                      "Every edit you made; click a line to go back to that point.")
         self.undo_view.setEmptyLabel("Start (seed example)")
@@ -100,13 +104,14 @@ class MainWindow(QMainWindow):
         self._dock("heatmapDock", "Heatmap", self.heatmap, right)
         self._dock("queryKeyDock", "Query–key space", self.query_key_space, right)
         self._dock("inspectorDock", "Vector inspector", self.inspector, bottom)
-        self._dock("traceDock", "Computation trace", self.trace, bottom)
+        self._dock("traceDock", "Computation trace", self._trace_holder, bottom)
         self._dock("undoDock", "Undo history", self.undo_view, right)
         self.tabifyDockWidget(self.docks["inspectorDock"], self.docks["traceDock"])
         self.docks["inspectorDock"].raise_()
         self.tabifyDockWidget(self.docks["queryKeyDock"], self.docks["undoDock"])
         self.docks["queryKeyDock"].raise_()
         self.docks["undoDock"].visibilityChanged.connect(self._on_undo_dock_visible)
+        self.docks["traceDock"].visibilityChanged.connect(self._on_trace_dock_visible)
         # Lessons share the sentences' place: their steps lock the sentences, and the text needs the height.
         self.lesson_panel = LessonPanel(self.controller, self)
         self._dock("lessonDock", "Lessons", self.lesson_panel, left)
@@ -132,6 +137,27 @@ class MainWindow(QMainWindow):
         (QMainWindow parks it off-screen): with 1000 steps that cost ~6 ms per edit for a list nobody saw.
         """
         self.undo_view.setStack(self.controller.undo_stack if visible else None)
+
+    @property
+    def trace(self) -> ComputationPanel:
+        """The computation trace, built the first time its tab is shown or it is asked for.
+
+        It starts behind the vector inspector's tab: building it (and laying its two tables out) at start cost
+        ~10 ms of every start-up for a panel nobody sees yet.
+        """
+        if self._trace is None:
+            self._trace = ComputationPanel(self.controller)
+            self._trace_holder.layout().addWidget(self._trace)
+            self._trace.show()  # now, not at the next turn of the event loop (when its dock is shown)
+        return self._trace
+
+    def ensure_panels(self) -> None:
+        """Build every panel that is built on first use (lessons address panels by their objectNames)."""
+        self.trace  # noqa: B018 (the property builds it)
+
+    def _on_trace_dock_visible(self, visible: bool) -> None:
+        if visible and self._trace is None:
+            self.trace  # noqa: B018 (the property builds it)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
