@@ -169,6 +169,7 @@ def test_every_control_is_reachable_by_keyboard(window):
 
 
 def test_undo_history_follows_the_stack_only_while_its_tab_is_shown(window, qtbot):
+    assert window.findChild(QWidget, "undoHistory") is None  # behind its tab: built on first show or use
     controller, view = window.controller, window.undo_view
     side, focus = controller.scene.query_side(), controller.scene.focus
     for value in (0.5, -0.5, 1.5):

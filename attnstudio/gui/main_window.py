@@ -91,9 +91,11 @@ class MainWindow(QMainWindow):
         self._trace_holder = QWidget()
         self._trace_holder.setObjectName("traceHolder")
         QVBoxLayout(self._trace_holder).setContentsMargins(0, 0, 0, 0)
-        self.undo_view = name_widget(QUndoView(self.controller.undo_stack), "undoHistory", "Undo history",
-                                     "Every edit you made; click a line to go back to that point.")
-        self.undo_view.setEmptyLabel("Start (seed example)")
+        # The history starts behind the query–key space's tab: built the first time it is shown or asked for.
+        self._undo_view: QUndoView | None = None
+        self._undo_holder = QWidget()
+        self._undo_holder.setObjectName("undoHolder")
+        QVBoxLayout(self._undo_holder).setContentsMargins(0, 0, 0, 0)
 
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -105,7 +107,7 @@ class MainWindow(QMainWindow):
         self._dock("queryKeyDock", "Query–key space", self.query_key_space, right)
         self._dock("inspectorDock", "Vector inspector", self.inspector, bottom)
         self._dock("traceDock", "Computation trace", self._trace_holder, bottom)
-        self._dock("undoDock", "Undo history", self.undo_view, right)
+        self._dock("undoDock", "Undo history", self._undo_holder, right)
         self.tabifyDockWidget(self.docks["inspectorDock"], self.docks["traceDock"])
         self.docks["inspectorDock"].raise_()
         self.tabifyDockWidget(self.docks["queryKeyDock"], self.docks["undoDock"])
@@ -136,7 +138,20 @@ class MainWindow(QMainWindow):
         QUndoView lays every row out again on each edit, and a dock behind another tab still counts as visible
         (QMainWindow parks it off-screen): with 1000 steps that cost ~6 ms per edit for a list nobody saw.
         """
-        self.undo_view.setStack(self.controller.undo_stack if visible else None)
+        if visible or self._undo_view is not None:
+            self.undo_view.setStack(self.controller.undo_stack if visible else None)
+
+    @property
+    def undo_view(self) -> QUndoView:
+        """The undo history, built the first time its tab is shown or it is asked for (~5 ms of every start)."""
+        if self._undo_view is None:
+            view = name_widget(QUndoView(), "undoHistory", "Undo history",
+                               "Every edit you made; click a line to go back to that point.")
+            view.setEmptyLabel("Start (seed example)")
+            self._undo_holder.layout().addWidget(view)
+            view.show()  # now, not at the next turn of the event loop (when its dock is shown)
+            self._undo_view = view
+        return self._undo_view
 
     @property
     def trace(self) -> ComputationPanel:
@@ -153,7 +168,8 @@ class MainWindow(QMainWindow):
 
     def ensure_panels(self) -> None:
         """Build every panel that is built on first use (lessons address panels by their objectNames)."""
-        self.trace  # noqa: B018 (the property builds it)
+        self.trace  # noqa: B018 (the properties build them)
+        self.undo_view  # noqa: B018
 
     def _on_trace_dock_visible(self, visible: bool) -> None:
         if visible and self._trace is None:
