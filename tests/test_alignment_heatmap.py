@@ -161,6 +161,15 @@ def test_palette_change_repaints_in_the_dark_theme(qtbot, canvas):
     assert corner.lightnessF() < 0.2
 
 
+def _edit_focused_query(controller, value: float = 40.0) -> int:
+    """Set the focused query's component in the meaning dimension the keys carry most of (the weights move);
+    returns that dimension."""
+    scene = controller.scene
+    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
+    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, value)
+    return dim
+
+
 # -- spotlight strip -------------------------------------------------------------------------------------
 def test_spotlight_strip_follows_the_focus(qtbot, controller):
     strip = SpotlightStrip(controller)
@@ -193,9 +202,7 @@ def test_spotlight_repaints_only_words_whose_look_changed_and_matches_a_whole_pa
     original = alignment_module.paint_spotlight
     monkeypatch.setattr(alignment_module, "paint_spotlight",
                         lambda *args, **kw: painted.append(kw.get("words")) or original(*args, **kw))
-    scene = controller.scene
-    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
-    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)
+    _edit_focused_query(controller)
     shown = strip.grab().toImage()
     assert len(painted) == 1 and painted[0] and len(painted[0]) < 7  # some words, not the whole strip
     strip._strip = None  # noqa: SLF001 (force a whole paint: the reference)
@@ -299,10 +306,8 @@ def test_a_query_edit_redraws_only_the_focused_lines_and_matches_a_full_paint(qt
     monkeypatch.setattr(alignment_module, "paint_alignment_static",
                         lambda *args: static_paints.append(1) or original(*args))
     scene = controller.scene
-    focus = scene.focus
     before = canvas.geometry_of_figure()
-    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))  # a kind most keys have: weights move
-    assert controller.set_component(scene.query_side(), focus, "q", dim, 40.0)
+    dim = _edit_focused_query(controller)
     shown = canvas.grab().toImage()
     assert static_paints == []  # the labels and the other queries' lines were kept
     after = canvas.geometry_of_figure()
@@ -347,8 +352,7 @@ def test_heatmap_keeps_its_labels_while_weights_change_and_matches_a_full_paint(
     monkeypatch.setattr(heatmap_module, "paint_heatmap_cells",
                         lambda *args, **kw: cell_paints.append(kw.get("rows")) or original_cells(*args, **kw))
     scene = controller.scene
-    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
-    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)
+    _edit_focused_query(controller)
     shown = canvas.grab().toImage()
     assert frames == [] and cell_paints == [(scene.focus, scene.focus + 1)]  # the focused row alone
     fig = heatmap.shown()  # the cells' image, coloured again only in that row, is the image of all the weights
@@ -370,9 +374,7 @@ def test_heatmap_keeps_its_labels_while_weights_change_and_matches_a_full_paint(
 def test_moving_to_a_screen_of_another_pixel_ratio_rebuilds_the_cached_layers(qtbot, canvas, controller, monkeypatch):
     canvas.grab()  # layers cached at ratio 1
     monkeypatch.setattr(canvas, "devicePixelRatioF", lambda: 2.0)  # dragged onto a 2× screen, same logical size
-    scene = controller.scene
-    dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
-    assert controller.set_component(scene.query_side(), scene.focus, "q", dim, 40.0)  # a q edit: static kept?
+    _edit_focused_query(controller)  # a q edit: the static layer is kept?
     inner = (slice(4, canvas.height() - 4), slice(4, canvas.width() - 4), slice(0, 3))  # not the focus frame
     layered = _pixels(canvas.grab().toImage())[inner].astype(int)
     assert canvas._static.devicePixelRatio() == 2.0 and canvas._base.devicePixelRatio() == 2.0  # noqa: SLF001
