@@ -573,7 +573,8 @@ class SpotlightStrip(QWidget):
         if words != set():
             strip_painter = QPainter(self._strip)
             self._boxes = paint_spotlight(strip_painter, QRectF(self.rect()), fig.key_labels, weights, self._theme,
-                                          caption=self.caption(), allowed=allowed, hover=self._hover, words=words)
+                                          caption=self.caption(), allowed=allowed, hover=self._hover, words=words,
+                                          looks=looks)
             strip_painter.end()
         self._strip_looks = looks
         painter.drawPixmap(0, 0, self._strip)

@@ -69,8 +69,9 @@ def spotlight_height(key_labels: list[str], width: float, theme: Theme, caption:
 
 
 def spotlight_looks(weights_row: np.ndarray, allowed: np.ndarray | None = None) -> list[tuple]:
-    """What decides each word's look in :func:`paint_spotlight` besides the words and the room: its glow, the
-    percentage printed, whether it may be looked at, whether it is the most-attended (bold)."""
+    """What decides each word's look in :func:`paint_spotlight` besides the words and the room: its glow (whole
+    percents, what it prints; the ink is chosen on it), the percentage printed, whether it may be looked at,
+    whether it is the most-attended (bold). Plain Python values: NumPy scalars cost more per word than drawing."""
     weights_row = np.clip(np.nan_to_num(np.asarray(weights_row, dtype=np.float64)), 0.0, 1.0)
     allowed = np.ones(len(weights_row), bool) if allowed is None else np.asarray(allowed, bool)
     best = int(np.argmax(np.where(allowed, weights_row, -1.0))) if len(weights_row) else -1
@@ -79,22 +80,21 @@ def spotlight_looks(weights_row: np.ndarray, allowed: np.ndarray | None = None) 
 
 
 def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weights_row: np.ndarray, theme: Theme,
-                    caption: str = "", allowed: np.ndarray | None = None,
-                    hover: int | None = None, words: set[int] | None = None) -> list[QRectF | None]:
+                    caption: str = "", allowed: np.ndarray | None = None, hover: int | None = None,
+                    words: set[int] | None = None, looks: list[tuple] | None = None) -> list[QRectF | None]:
     """The key sentence written out, each word lit in proportion to its weight (the spotlight made literal).
 
     Returns each word's box (None when it did not fit). Words wrap like text; the font shrinks to fit ``rect``.
     ``words``: paint only these words, each over its box filled with the background, on a strip painted before
     with the same words, room, caption and hover (a widget keeps it: an edit changes a few words' look, see
-    :func:`spotlight_looks`).
+    :func:`spotlight_looks`; ``looks``, if the caller has them already, are those of these weights).
     """
     if not key_labels:
         paint_message(painter, rect, EMPTY_MESSAGE, theme)
         return []
-    weights_row = np.clip(np.nan_to_num(np.asarray(weights_row, dtype=np.float64)), 0.0, 1.0)
-    if weights_row.shape != (len(key_labels),):
-        raise ValueError(f"weights_row has shape {weights_row.shape}, expected ({len(key_labels)},)")
-    allowed = np.ones(len(key_labels), bool) if allowed is None else np.asarray(allowed, bool)
+    if np.shape(weights_row) != (len(key_labels),):
+        raise ValueError(f"weights_row has shape {np.shape(weights_row)}, expected ({len(key_labels)},)")
+    looks = spotlight_looks(weights_row, allowed) if looks is None else looks
     area = rect.adjusted(MARGIN, MARGIN / 2, -MARGIN, -MARGIN / 2)
     # The largest font size whose layout fits (the smallest if none does). A layout only grows with the font, so
     # halving the range finds it in ~5 layouts; trying every size from the top took ~18, each a new font to load
@@ -121,7 +121,6 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          QFontMetricsF(theme.font(px)).elidedText(caption, Qt.TextElideMode.ElideRight, area.width()))
     visible = _spot_visible(boxes, area, theme.font(px))
-    best = int(np.argmax(np.where(allowed, weights_row, -1.0)))
     small = theme.font(max(MIN_FONT_PX, px - 3))
     fonts = {False: theme.font(px), True: theme.font(px, bold=True)}  # made once: a QFont per word adds up
     metrics = {bold: QFontMetricsF(font) for bold, font in fonts.items()}
@@ -130,8 +129,7 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
     inks: dict[float, tuple[QColor, QColor]] = {}  # glow → the word's ink and the percentage's
     center = Qt.AlignmentFlag.AlignCenter
     shown: list[QRectF | None] = []
-    # Plain Python numbers: NumPy scalars cost more per word than the drawing does.
-    for j, (label, box, weight, ok) in enumerate(zip(key_labels, boxes, weights_row.tolist(), allowed.tolist())):
+    for j, (label, box, (glow, percent, ok, bold)) in enumerate(zip(key_labels, boxes, looks)):
         if j >= visible:
             shown.append(None)
             continue
@@ -143,8 +141,6 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             painter.fillRect(box.adjusted(-1, -1, 1, 1), theme.background)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        w = weight if ok else 0.0
-        glow = round(w, 2)  # the box is lit to whole percents (what it prints), and the ink chosen on that
         _draw_spot_box(painter, box, theme, glow, j == hover, vector)
         if ok:
             pair = inks.get(glow)
@@ -153,7 +149,6 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
                 pair = inks[glow] = ink, _alpha(ink, 0.75)
         else:
             pair = theme.muted, _alpha(theme.muted, 0.75)
-        bold = j == best and ok
         painter.setFont(fonts[bold])
         painter.setPen(pair[0])
         left, top, width = box.left(), box.top(), box.width()
@@ -163,7 +158,7 @@ def paint_spotlight(painter: QPainter, rect: QRectF, key_labels: list[str], weig
         painter.setFont(small)
         painter.setPen(pair[1])
         painter.drawText(QRectF(left, text_bottom, width, box.bottom() - text_bottom - 2), center,
-                         f"{w:.0%}" if ok else "masked")
+                         percent)
     if visible < len(key_labels) and words is None:
         painter.setFont(theme.font(px))
         painter.setPen(theme.muted)
