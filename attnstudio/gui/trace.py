@@ -134,9 +134,8 @@ class TraceModel(QAbstractTableModel):
         new_rows = 0 if trace is None else len(trace.keys)
         if old_rows == new_rows and self.trace is not None and trace is not None:
             old, self.trace = self.trace, trace  # same shape: keep the learner's selection
-            every = np.ones(new_rows, bool)
-            constants = every if (old.variant, old.scale, old.temperature) != (trace.variant, trace.scale,
-                                                                               trace.temperature) else ~every
+            constants = np.full(new_rows, (old.variant, old.scale, old.temperature)
+                                != (trace.variant, trace.scale, trace.temperature))  # every row's factor columns
             masks = differs(old.allowed, trace.allowed)  # greys the whole row
             announce_changed(self, {
                 0: differs(old.keys, trace.keys) | masks, 1: differs(old.dots, trace.dots) | constants | masks,
