@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QUndoView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,7 +41,7 @@ from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
 from attnstudio.gui.trace import ComputationPanel
-from attnstudio.gui.widgets import name_widget
+from attnstudio.gui.widgets import LazyPanel, name_widget
 from attnstudio.scene import Scene
 
 if TYPE_CHECKING:
@@ -86,16 +85,10 @@ class MainWindow(QMainWindow):
         self.heatmap = HeatmapView(self.controller)
         self.query_key_space = QueryKeySpace(self.controller)
         self.inspector = VectorInspector(self.controller)
-        # The trace starts behind the inspector's tab: built the first time it is shown or asked for (property).
-        self._trace: ComputationPanel | None = None
-        self._trace_holder = QWidget()
-        self._trace_holder.setObjectName("traceHolder")
-        QVBoxLayout(self._trace_holder).setContentsMargins(0, 0, 0, 0)
-        # The history starts behind the query–key space's tab: built the first time it is shown or asked for.
-        self._undo_view: QUndoView | None = None
-        self._undo_holder = QWidget()
-        self._undo_holder.setObjectName("undoHolder")
-        QVBoxLayout(self._undo_holder).setContentsMargins(0, 0, 0, 0)
+        # The trace starts behind the inspector's tab, the history behind the query–key space's: each is built the
+        # first time its tab is shown or it is asked for (the properties below).
+        self._trace_panel = LazyPanel("traceHolder", lambda: ComputationPanel(self.controller))
+        self._undo_panel = LazyPanel("undoHolder", self._make_undo_view)
 
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -106,14 +99,14 @@ class MainWindow(QMainWindow):
         self._dock("heatmapDock", "Heatmap", self.heatmap, right)
         self._dock("queryKeyDock", "Query–key space", self.query_key_space, right)
         self._dock("inspectorDock", "Vector inspector", self.inspector, bottom)
-        self._dock("traceDock", "Computation trace", self._trace_holder, bottom)
-        self._dock("undoDock", "Undo history", self._undo_holder, right)
+        self._dock("traceDock", "Computation trace", self._trace_panel, bottom)
+        self._dock("undoDock", "Undo history", self._undo_panel, right)
         self.tabifyDockWidget(self.docks["inspectorDock"], self.docks["traceDock"])
         self.docks["inspectorDock"].raise_()
         self.tabifyDockWidget(self.docks["queryKeyDock"], self.docks["undoDock"])
         self.docks["queryKeyDock"].raise_()
         self.docks["undoDock"].visibilityChanged.connect(self._on_undo_dock_visible)
-        self.docks["traceDock"].visibilityChanged.connect(self._on_trace_dock_visible)
+        self.docks["traceDock"].visibilityChanged.connect(self._trace_panel.build_when_visible)
         # Lessons share the sentences' place: their steps lock the sentences, and the text needs the height.
         self.lesson_panel = LessonPanel(self.controller, self)
         self._dock("lessonDock", "Lessons", self.lesson_panel, left)
@@ -138,20 +131,19 @@ class MainWindow(QMainWindow):
         QUndoView lays every row out again on each edit, and a dock behind another tab still counts as visible
         (QMainWindow parks it off-screen): with 1000 steps that cost ~6 ms per edit for a list nobody saw.
         """
-        if visible or self._undo_view is not None:
+        if visible or self._undo_panel.built:
             self.undo_view.setStack(self.controller.undo_stack if visible else None)
+
+    def _make_undo_view(self) -> QUndoView:
+        view = name_widget(QUndoView(), "undoHistory", "Undo history",
+                           "Every edit you made; click a line to go back to that point.")
+        view.setEmptyLabel("Start (seed example)")
+        return view
 
     @property
     def undo_view(self) -> QUndoView:
         """The undo history, built the first time its tab is shown or it is asked for (~5 ms of every start)."""
-        if self._undo_view is None:
-            view = name_widget(QUndoView(), "undoHistory", "Undo history",
-                               "Every edit you made; click a line to go back to that point.")
-            view.setEmptyLabel("Start (seed example)")
-            self._undo_holder.layout().addWidget(view)
-            view.show()  # now, not at the next turn of the event loop (when its dock is shown)
-            self._undo_view = view
-        return self._undo_view
+        return self._undo_panel.widget()
 
     @property
     def trace(self) -> ComputationPanel:
@@ -160,20 +152,12 @@ class MainWindow(QMainWindow):
         It starts behind the vector inspector's tab: building it (and laying its two tables out) at start cost
         ~10 ms of every start-up for a panel nobody sees yet.
         """
-        if self._trace is None:
-            self._trace = ComputationPanel(self.controller)
-            self._trace_holder.layout().addWidget(self._trace)
-            self._trace.show()  # now, not at the next turn of the event loop (when its dock is shown)
-        return self._trace
+        return self._trace_panel.widget()
 
     def ensure_panels(self) -> None:
         """Build every panel that is built on first use (lessons address panels by their objectNames)."""
-        self.trace  # noqa: B018 (the properties build them)
-        self.undo_view  # noqa: B018
-
-    def _on_trace_dock_visible(self, visible: bool) -> None:
-        if visible and self._trace is None:
-            self.trace  # noqa: B018 (the property builds it)
+        self._trace_panel.widget()
+        self._undo_panel.widget()
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QVBoxLayout, QWidget
 
 from attnstudio.gui.errors import guard_overrides
 
-__all__ = ["FlowLayout", "LiveLabelBox", "RepaintOnFocus", "name_widget", "same_key", "signals_blocked"]
+__all__ = ["FlowLayout", "LazyPanel", "LiveLabelBox", "RepaintOnFocus", "name_widget", "same_key", "signals_blocked"]
 
 
 @contextmanager
@@ -177,3 +177,34 @@ def same_key(a: tuple, b: tuple) -> bool:
     """Whether two keys of a cached drawing are equal: the same objects are not compared field by field again
     (a theme's colours, a tuple of every word), which at every paint would cost more than the lookup saves."""
     return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b))
+
+
+class LazyPanel(QWidget):
+    """A dock's content made the first time its dock is really shown or the panel is asked for (``widget()``).
+
+    For panels that start behind another dock's tab: building them at start costs every start-up for something
+    nobody sees yet. Qt counts a dock behind a tab as visible (QMainWindow parks it off-screen), so the dock's
+    ``visibilityChanged`` is what says it was shown: connect it to :meth:`build_when_visible`.
+    """
+
+    def __init__(self, object_name: str, make: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self._make = make
+        self._widget: QWidget | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._widget is not None
+
+    def widget(self) -> QWidget:
+        if self._widget is None:
+            self._widget = self._make()
+            self.layout().addWidget(self._widget)
+            self._widget.show()  # now, not at the next turn of the event loop (when its dock is shown)
+        return self._widget
+
+    def build_when_visible(self, visible: bool) -> None:
+        if visible:
+            self.widget()
