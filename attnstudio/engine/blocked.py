@@ -231,17 +231,23 @@ def _scale_rows(x: np.ndarray, factors: np.ndarray) -> None:
     np.multiply(x, factors[..., np.newaxis], out=x)
 
 
-def rows_in_parallel(func, x: np.ndarray, min_bytes: int = 1 << 18) -> np.ndarray:
+def rows_in_parallel(func, x: np.ndarray, min_bytes: int = 1 << 18, out: np.ndarray | None = None) -> np.ndarray:
     """``func(x)`` for a row-wise ``func`` (a real model's GELU), the two halves of ``x``'s rows on two cores.
 
     Only with a threaded BLAS (as the engine's blocks): the matrix products around such a step already use
     every core, and this step would otherwise leave one idle. NumPy's ufuncs let go of the GIL.
+    With ``out`` (``x`` itself for in place), ``func(rows, out=rows_of_out)`` writes each half where it lies and
+    ``out`` is returned: nothing is copied to join the halves.
     """
     pool = _pool() if x.nbytes >= min_bytes and len(x) >= 2 else None
     if pool is None:
-        return func(x)
+        return func(x) if out is None else func(x, out=out)
     half = len(x) // 2
-    second = pool.submit(func, x[half:])
-    first = func(x[:half])
-    return np.concatenate([first, second.result()])
-
+    if out is None:
+        second = pool.submit(func, x[half:])
+        first = func(x[:half])
+        return np.concatenate([first, second.result()])
+    second = pool.submit(func, x[half:], out=out[half:])
+    func(x[:half], out=out[:half])
+    second.result()
+    return out

@@ -88,16 +88,6 @@ def _ones(d: int, dtype: np.dtype) -> np.ndarray:
     return ones
 
 
-def _in_place_by_rows(func, x: np.ndarray) -> np.ndarray:
-    """``func(x, out=x)`` for a row-wise ``func``, the halves of the rows on two cores when the engine's blocks are.
-
-    :func:`rows_in_parallel` hands ``func`` views of ``x``'s rows; each half is written where it lies and only
-    an empty slice is handed back, so nothing is copied to join the halves.
-    """
-    rows_in_parallel(lambda rows: func(rows, out=rows)[:0], x)
-    return x
-
-
 @dataclass(frozen=True)
 class QueryEdit:
     """A learner's own query for one head of one layer: one token's row, or every row when token is None."""
@@ -236,7 +226,7 @@ class BertModel:
         a = layer_norm(attended, lw.attn_norm_weight, lw.attn_norm_bias, eps, out=attended)  # (n, d_model)
         inner = _project(a, lw.w_ff_in)  # (n, d_ff)
         inner += lw.b_ff_in
-        _in_place_by_rows(self._activation, inner.T)  # GELU, elementwise: by rows of its C-contiguous transpose
+        rows_in_parallel(self._activation, inner.T, out=inner.T)  # GELU in place, by rows of its C-contiguous transpose
         ff = _project(inner, lw.w_ff_out)  # (n, d_model)
         ff += lw.b_ff_out
         ff += a
