@@ -288,7 +288,8 @@ def _full_paint(canvas):
 
 def _pixels(image: QImage) -> np.ndarray:
     image = image.convertToFormat(QImage.Format.Format_ARGB32)
-    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    # A copy while the converted image lives: the array would otherwise point into memory freed on return.
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4).copy()
 
 
 @pytest.mark.parametrize("words", [7, 80])
