@@ -294,6 +294,46 @@ def test_leaving_gives_back_the_learners_own_scene_exactly(window, qtbot):
     assert window.autosaver.extra == {"lesson": None, "step": None}
 
 
+def test_a_lesson_keeps_the_learners_undo_history_aside_and_gives_it_back(window, qtbot):
+    controller = window.controller
+    controller.set_sentence("target", "The black cat sleeps")
+    controller.end_merge()
+    controller.set_component("target", 1, "q", 5, 3.25)
+    controller.end_merge()
+    controller.set_component("target", 1, "q", 5, -1.5)
+    edited = controller.scene.to_dict()
+    mine = controller.undo_stack
+    assert mine.count() == 3
+    controller.undo_stack.undo()
+    before_last = controller.scene.to_dict()
+    controller.undo_stack.redo()
+    window.undo_view  # the history list is built: it must follow the switch too
+
+    panel = open_from_list(window, qtbot, "queries-keys-values")
+    assert controller.undo_stack is not mine and controller.undo_stack.count() == 0
+    assert window.undo_group.activeStack() is controller.undo_stack
+    assert not window.action_undo.isEnabled(), "Undo must not reach the learner's edits from inside the lesson"
+    press(qtbot, panel, "lessonNext")
+    press(qtbot, panel, "lessonShowMe")
+    assert window.action_undo.text() == "&Undo Show me"
+    assert mine.count() == 3 and mine.index() == 3, "the learner's history is kept untouched"
+    assert window.undo_view.emptyLabel() == "Start of this lesson step"
+
+    press(qtbot, panel, "lessonLeave")
+    assert controller.undo_stack is mine and window.undo_group.activeStack() is mine
+    assert window.undo_view.stack() in (mine, None)
+    assert controller.scene.to_dict() == edited
+    assert window.is_modified()
+    assert window.action_undo.isEnabled()
+    window.action_undo.trigger()  # the learner's last edit, undone in the learner's scene
+    assert controller.scene.to_dict() == before_last
+    window.action_redo.trigger()
+    assert controller.scene.to_dict() == edited
+    while mine.canUndo():
+        mine.undo()
+    assert not window.is_modified(), "undone back to where the learner began: clean, as before the lesson"
+
+
 def test_file_commands_that_would_overwrite_the_learners_scene_pause_during_a_lesson(window, qtbot):
     names = ("actionNew", "actionOpen", "actionSave", "actionSaveAs")
     open_from_list(window, qtbot, "spotlight")

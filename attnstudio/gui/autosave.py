@@ -72,7 +72,13 @@ class Autosaver(QObject):
         self.timer.setInterval(IDLE_MS)
         self.timer.timeout.connect(self.save_now)
         controller.undo_stack.indexChanged.connect(self._on_change)
+        controller.history_changed.connect(self._on_history_changed)
         self.last_error: str | None = None
+
+    def _on_history_changed(self, old, new) -> None:
+        old.indexChanged.disconnect(self._on_change)
+        new.indexChanged.connect(self._on_change)
+        self.timer.start()
 
     def _on_change(self, _index: int) -> None:
         self.timer.start()  # restart: save only once the learner pauses

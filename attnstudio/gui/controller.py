@@ -24,6 +24,7 @@ __all__ = ["Controller"]
 _MERGE_SENTENCE = {"source": 1, "target": 2}
 _MERGE_COMPONENT = 10
 _MERGE_TEMPERATURE = 20
+UNDO_LIMIT = 1000  # steps kept in a history
 MERGE_WINDOW = 2.0  # seconds: a pause longer than this starts a new undo step
 
 
@@ -192,12 +193,14 @@ class Controller(QObject):
     focus_changed = Signal(int)
     message = Signal(str)  # a short sentence for the status bar (refused input, saved file, …)
     path_changed = Signal(str)
+    # (the stack edits went to, the stack they go to now): a lesson gives its edits a history of their own
+    history_changed = Signal(object, object)
 
     def __init__(self, scene: Scene | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.scene = scene or Scene()
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(1000)
+        self.undo_stack = self._new_stack()
+        self._kept_stack: QUndoStack | None = None  # the learner's own history while a separate one runs
         self.path: str | None = None
         self.merge_serial = 0  # edits merge only within one serial; end_merge() starts a new one
         self._derived_state: tuple | None = None
@@ -222,6 +225,45 @@ class Controller(QObject):
         if name not in self._derived:
             self._derived[name] = make()
         return self._derived[name]
+
+    # -- histories ----------------------------------------------------------------------------------
+    def _new_stack(self) -> QUndoStack:
+        stack = QUndoStack(self)
+        stack.setUndoLimit(UNDO_LIMIT)
+        return stack
+
+    @property
+    def separate_history(self) -> bool:
+        """Whether edits go to a history of their own (a lesson) while the learner's is kept aside."""
+        return self._kept_stack is not None
+
+    def begin_separate_history(self) -> QUndoStack:
+        """From now on edits go to a new, empty history; the current one is kept aside untouched.
+
+        A lesson replaces the learner's scene with its own: its edits must not be undone into the learner's
+        scene, nor the learner's into the lesson's — and when the lesson ends, the learner's Undo goes on
+        where it was (the scene is given back exactly, so every kept command still applies).
+        """
+        if self._kept_stack is not None:
+            raise RuntimeError("a separate history is already running")
+        self._kept_stack = self.undo_stack
+        self._switch_stack(self._new_stack())
+        return self.undo_stack
+
+    def end_separate_history(self) -> None:
+        """Drop the separate history; the kept one takes the edits again, with its clean state as it was."""
+        kept, self._kept_stack = self._kept_stack, None
+        if kept is None:
+            return
+        dropped = self._switch_stack(kept)
+        dropped.clear()
+        dropped.deleteLater()  # a QUndoGroup holding it lets go of it then
+
+    def _switch_stack(self, stack: QUndoStack) -> QUndoStack:
+        old, self.undo_stack = self.undo_stack, stack
+        self.end_merge()
+        self.history_changed.emit(old, stack)
+        return old
 
     def _on_scene_changed(self, what: frozenset[str]) -> None:
         if what == {"focus"}:

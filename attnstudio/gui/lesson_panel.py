@@ -286,15 +286,17 @@ class LessonPanel(QWidget):
             self._show_lesson_page()
             return True
         self.leave()
-        stack = self.controller.undo_stack
-        self._learner_modified = self.host.isWindowModified() or not stack.isClean()
+        # Flagged modified with a clean history: work restored from an autosave, given back as unsaved.
+        self._learner_modified = self.host.isWindowModified() and self.controller.undo_stack.isClean()
         self.session = LessonSession(lesson, self.controller.scene, self.progress)
         self.session.changed.connect(self._on_session_changed)
         self.stage.lesson_dock = self._dock()
         self.stage.begin()
+        self.controller.begin_separate_history()  # the learner's Undo waits, untouched, for the lesson's end
         try:
             self.session.start(step)
         except (SceneError, SessionError, ValueError) as exc:
+            self.controller.end_separate_history()
             self.stage.end()
             self.session = None
             QMessageBox.warning(self.host, "Cannot open lesson", f"“{lesson.title}” cannot start:\n\n{exc}")
@@ -309,10 +311,8 @@ class LessonPanel(QWidget):
     def _finish(self) -> None:
         self._set_weights_hidden(False)
         self.stage.end()
-        stack = self.controller.undo_stack
-        stack.clear()
+        self.controller.end_separate_history()  # the learner's own Undo/Redo, and its clean state, come back
         if self._learner_modified:
-            stack.resetClean()  # their edits before the lesson are still unsaved
             self.host.setWindowModified(True)
         self._set_extra(lesson=None, step=None)
         self.action_leave_lesson.setEnabled(False)

@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.controller.message.connect(self.show_message)
         self.controller.path_changed.connect(self._update_title)
         self.controller.undo_stack.cleanChanged.connect(self._update_title)
+        self.controller.history_changed.connect(self._on_history_changed)
         self._update_title()
         self._restore_layout()
         self.autosaver = Autosaver(self.controller, parent=self)
@@ -134,10 +135,26 @@ class MainWindow(QMainWindow):
         if visible or self._undo_panel.built:
             self.undo_view.setStack(self.controller.undo_stack if visible else None)
 
+    def _on_history_changed(self, old: QUndoStack, new: QUndoStack) -> None:
+        """Edits go to another history (a lesson's, or back to the learner's): Undo, the title and the list follow."""
+        old.cleanChanged.disconnect(self._update_title)
+        new.cleanChanged.connect(self._update_title)
+        self.undo_group.addStack(new)
+        if self.undo_group.activeStack() is old:  # in model mode the model's history stays the active one
+            self.undo_group.setActiveStack(new)
+        if self._undo_panel.built:
+            self.undo_view.setEmptyLabel(self._history_start())
+            if self.undo_view.stack() is old:
+                self.undo_view.setStack(new)
+        self._update_title()
+
+    def _history_start(self) -> str:
+        return "Start of this lesson step" if self.controller.separate_history else "Start (seed example)"
+
     def _make_undo_view(self) -> QUndoView:
         view = name_widget(QUndoView(), "undoHistory", "Undo history",
                            "Every edit you made; click a line to go back to that point.")
-        view.setEmptyLabel("Start (seed example)")
+        view.setEmptyLabel(self._history_start())
         return view
 
     @property
