@@ -241,6 +241,8 @@ class SentencePanel(QWidget):
             if edit.text() != scene.sentence(side):
                 with signals_blocked(edit):
                     edit.setText(scene.sentence(side))
+                    if not edit.hasFocus():
+                        edit.setCursorPosition(0)  # a sentence too long for the field shows its start, not its end
         translation = scene.settings.mode == "translation"
         for w in (self.target_label, self.target_edit, self.target_chips):
             w.setVisible(translation)
