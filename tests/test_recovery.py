@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -82,6 +83,47 @@ def test_an_autosave_of_what_is_already_open_is_not_offered(window):
     questions = []
     assert not window.offer_recovery(ask=lambda text: questions.append(text) or True)
     assert questions == [] and not os.path.exists(orphan)
+
+
+@pytest.mark.parametrize("step, opened_at", [(2, 2), (99, 0), ("2", 0)])
+def test_a_crash_in_a_lesson_gives_back_the_work_and_reopens_the_lesson(window, step, opened_at):
+    folder = window.autosaver.folder
+    os.makedirs(folder, exist_ok=True)
+    orphan = os.path.join(folder, "autosave-999999996.attn.json")
+    from attnstudio.scene import Scene
+
+    mine = Scene()
+    mine.set_sentence("target", "The black dog sleeps")
+    document = mine.to_dict()
+    document["autosave"] = {"path": None, "extra": {"lesson": "scaling-temperature", "step": step}}
+    with open(orphan, "w", encoding="utf-8") as fh:
+        json.dump(document, fh)
+    assert window.offer_recovery(ask=lambda text: True)
+    panel = window.lesson_panel
+    assert panel.active and panel.session.lesson.id == "scaling-temperature"
+    assert panel.session.index == opened_at  # a step that is no index opens where the progress left off
+    assert "lesson reopened" in window.status_label.text()
+    panel.leave()
+    assert window.controller.scene.target == "The black dog sleeps"
+    assert window.is_modified(), "restored work is unsaved work, after the lesson too"
+
+
+def test_an_autosave_naming_an_unknown_lesson_restores_the_work_alone(window):
+    folder = window.autosaver.folder
+    os.makedirs(folder, exist_ok=True)
+    orphan = os.path.join(folder, "autosave-999999995.attn.json")
+    from attnstudio.scene import Scene
+
+    mine = Scene()
+    mine.set_sentence("target", "The black dog sleeps")
+    document = mine.to_dict()
+    document["autosave"] = {"extra": {"lesson": "a-lesson-from-a-file-gone-since", "step": 1}}
+    with open(orphan, "w", encoding="utf-8") as fh:
+        json.dump(document, fh)
+    assert window.offer_recovery(ask=lambda text: True)
+    assert not window.lesson_panel.active
+    assert window.controller.scene.target == "The black dog sleeps"
+    assert "restored" in window.status_label.text()
 
 
 def test_corrupt_autosave_is_set_aside_with_a_message(window):

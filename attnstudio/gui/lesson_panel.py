@@ -303,6 +303,18 @@ class LessonPanel(QWidget):
             return False
         return True
 
+    def resume(self, lesson_id: object, step: object = None) -> bool:
+        """Reopen the lesson ``lesson_id`` at ``step`` (as an autosave recorded them before a crash).
+
+        A step that is not a valid index opens where the progress left off; False when no lesson of that id is
+        known any more (an opened file is not remembered across sessions) or it cannot start.
+        """
+        lesson = next((known for known in self.lessons() if known.id == lesson_id), None)
+        if lesson is None:
+            return False
+        valid = isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(lesson.steps)
+        return self.start_lesson(lesson, step if valid else None)
+
     def leave(self) -> None:
         """End the lesson: the learner's own scene, layout and file commands come back exactly."""
         if self.active:

@@ -584,7 +584,12 @@ class MainWindow(QMainWindow):
                 self.autosaver.extra = dict(meta.get("extra") or {})
                 self.setWindowModified(True)
                 self.autosaver.save_now()
-                self.show_message("Your autosaved work was restored. Save it to keep it.")
+                message = "Your autosaved work was restored. Save it to keep it."
+                # It crashed in a lesson: the document is the learner's own scene, the lesson goes on over it.
+                if self.lesson_panel.resume(self.autosaver.extra.get("lesson"), self.autosaver.extra.get("step")):
+                    message = ("Your autosaved work was restored and the lesson reopened where you were; "
+                               "“Leave lesson” gives you your work back — save it to keep it.")
+                self.show_message(message)
                 restored = True
         self._retire(orphans)
         return restored
