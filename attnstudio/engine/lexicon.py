@@ -16,19 +16,17 @@ concept, so their meaning vectors are equal, and equal unit vectors have the lar
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from attnstudio.engine.tokens import Token, normalize, tokenize
+from attnstudio.toml_cache import load_toml
 
 __all__ = ["Dimension", "Lexicon", "LexiconError", "WordInfo", "default_lexicon", "load_lexicon"]
 
@@ -147,40 +145,11 @@ def hashed_identity(text: str, n: int) -> np.ndarray:
 # -- loading ----------------------------------------------------------------------------------------
 
 def _read_toml(name: str, text: str) -> dict[str, Any]:
-    """Parse one lexicon file, through a JSON copy kept in the user's cache folder.
-
-    tomllib reads the shipped lexicon in ~80 ms, a tenth of the window's start; the JSON parser reads the same
-    data ten times faster. The copy is named by a hash of the text, so an edited file is simply parsed again;
-    a cache that cannot be read or written is ignored.
-    """
-    cached = _cache_file(name, text)
-    if cached is not None:
-        try:
-            return json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
+    """Parse one lexicon file (through its JSON copy in the user's cache folder, see ``attnstudio.toml_cache``)."""
     try:
-        data = tomllib.loads(text)
+        return load_toml(text, name, "lexicon")
     except tomllib.TOMLDecodeError as exc:
         raise LexiconError(f"{name}: not valid TOML ({exc})") from None
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-            partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            os.replace(partial, cached)  # whole or not at all: another process may read it right now
-        except (OSError, TypeError, ValueError):  # read-only home, or a TOML date JSON cannot hold
-            pass
-    return data
-
-
-def _cache_file(name: str, text: str) -> Path | None:
-    """Where the parsed copy of this text lives: $XDG_CACHE_HOME (or ~/.cache)/attnstudio/lexicon/."""
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(root):  # no usable home: do without
-        return None
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    return Path(root, "attnstudio", "lexicon", f"{Path(name).stem}-{digest}.json")
 
 
 def _expect(data: dict[str, Any], name: str, fmt: str) -> None:

@@ -117,7 +117,7 @@ def shipped_lessons() -> tuple[Lesson, ...]:
         if entry.name.endswith(LESSON_SUFFIX):
             name = f"attnstudio/data/lessons/{entry.name}"
             lesson, problems, _ = parse_lesson_text(entry.read_text(encoding="utf-8"), name, "shipped",
-                                                    entry.name[: -len(LESSON_SUFFIX)])
+                                                    entry.name[: -len(LESSON_SUFFIX)], cached=True)
             if lesson is None or any(p.severity == "error" for p in problems):
                 raise LessonError(name, problems)
             lessons.append(lesson)

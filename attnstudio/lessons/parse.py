@@ -28,6 +28,7 @@ from attnstudio.lessons.errors import Problem
 from attnstudio.lessons.model import Lesson, PanelSetup, SceneSetup, Step, Task
 from attnstudio.lessons.refs import PANELS, TokenRef
 from attnstudio.scene import MODES, VARIANTS
+from attnstudio.toml_cache import load_toml
 
 __all__ = ["LESSON_FORMAT", "LESSON_VERSION", "LineLocator", "parse_lesson_text"]
 
@@ -407,15 +408,20 @@ class _Reader:
         return Task(tuple(checks), tuple(solution), prompt, hint, success)
 
 
-def parse_lesson_text(text: str, file: str, origin: str = "user", default_id: str | None = None) -> tuple[Lesson | None, list[Problem], LineLocator]:
-    """Parse a lesson's TOML text. Returns the lesson (``None`` if it has errors), the problems, and a locator."""
+def parse_lesson_text(text: str, file: str, origin: str = "user", default_id: str | None = None,
+                      cached: bool = False) -> tuple[Lesson | None, list[Problem], LineLocator]:
+    """Parse a lesson's TOML text. Returns the lesson (``None`` if it has errors), the problems, and a locator.
+
+    ``cached``: read the TOML through a JSON copy in the user's cache folder (``attnstudio.toml_cache``; the
+    shipped lessons, read at every start).
+    """
     locator = LineLocator(text)
     reader = _Reader(file, locator)
     if not text.strip():
         reader.problem("the file is empty; a lesson needs format, title, summary and [[steps]]")
         return None, reader.problems, locator
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text, file, "lessons") if cached else tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         reader.problems.append(Problem(file, f"not valid TOML: {exc}", int(match.group(1)) if match else None))

@@ -1,0 +1,53 @@
+"""TOML text read through a JSON copy kept in the user's cache folder.
+
+tomllib is pure Python; the JSON parser reads the same data 10–20× faster. The shipped lexicon (~80 ms with
+tomllib) and the shipped lessons (~8 ms) are read at every start, so each file's parsed data is kept as JSON in
+``$XDG_CACHE_HOME/attnstudio/<kind>/`` (``~/.cache`` without it), named by a hash of the text: an edited file is
+simply parsed again. A copy that cannot be read or written is ignored, never trusted half-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cache_file", "load_toml"]
+
+
+def load_toml(text: str, name: str, kind: str) -> dict[str, Any]:
+    """``tomllib.loads(text)``, through the JSON copy of ``kind`` (a folder name: "lexicon", "lessons").
+
+    ``name`` (a file name) only makes the copy recognisable. Raises what ``tomllib.loads`` raises.
+    """
+    cached = cache_file(kind, name, text)
+    if cached is not None:
+        try:
+            data = json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            pass
+        else:
+            if isinstance(data, dict):
+                return data
+    data = tomllib.loads(text)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(partial, cached)  # whole or not at all: another process may read it right now
+        except (OSError, TypeError, ValueError, RecursionError):  # read-only home, or a TOML date JSON cannot hold
+            pass
+    return data
+
+
+def cache_file(kind: str, name: str, text: str) -> Path | None:
+    """Where the parsed copy of this text lives: $XDG_CACHE_HOME (or ~/.cache)/attnstudio/<kind>/."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(root):  # no usable home: do without
+        return None
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return Path(root, "attnstudio", kind, f"{Path(name).stem}-{digest}.json")

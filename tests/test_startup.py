@@ -1,0 +1,48 @@
+"""What start-up does to be quick must not change what the learner gets: cached lessons, deferred work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import resources
+
+from attnstudio.lessons.library import shipped_lessons
+from attnstudio.lessons.parse import parse_lesson_text
+
+
+def _shipped_texts() -> list[tuple[str, str]]:
+    folder = resources.files("attnstudio").joinpath("data", "lessons")
+    return [(entry.name, entry.read_text(encoding="utf-8")) for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".toml")]
+
+
+def test_shipped_lessons_read_back_from_the_json_cache_are_the_same(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    texts = _shipped_texts()
+    for name, text in texts:
+        plain = parse_lesson_text(text, name, "shipped", name[:-5])[0]
+        first = parse_lesson_text(text, name, "shipped", name[:-5], cached=True)[0]  # writes the copy
+        second = parse_lesson_text(text, name, "shipped", name[:-5], cached=True)[0]  # reads it back
+        assert plain is not None and plain == first == second, name
+    copies = sorted((tmp_path / "attnstudio" / "lessons").glob("*.json"))
+    assert len(copies) == len(texts)
+    copies[0].write_text("{not json", encoding="utf-8")  # a damaged copy is parsed again, never trusted
+    copies[1].write_text("[1, 2]", encoding="utf-8")  # nor one that is not a table
+    shipped_lessons.cache_clear()
+    try:
+        again = shipped_lessons()
+    finally:
+        shipped_lessons.cache_clear()
+    assert [lesson.id for lesson in again] == [lesson.id for lesson in shipped_lessons()]
+    assert all(a == b for a, b in zip(again, shipped_lessons()))
+
+
+def test_the_window_module_imports_its_qt_free_half_before_pyside6():
+    # PySide6 reads back the source of every module imported after it (see attnstudio.gui.app): NumPy and our
+    # Qt-free packages come first.
+    probe = ("import sys; import attnstudio.gui.app; order = list(sys.modules); "
+             "qt = order.index('PySide6'); "
+             "print(all(order.index(m) < qt for m in ('numpy', 'attnstudio.scene', 'attnstudio.lessons')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
