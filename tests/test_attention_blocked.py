@@ -191,3 +191,104 @@ def test_weights_are_the_textbooks_to_float_rounding(dtype, spread):
     for mask in (None, np.tril(np.ones((300, 300), dtype=bool))):
         r = scaled_dot_product_attention(q, k, v, mask=mask)
         _assert_textbook(r.weights, r.scores, ulps=8)
+
+
+# -- two threads that each run their blocks' products, BLAS on one thread meanwhile ----------------------------
+
+
+@pytest.fixture
+def threaded_blas(monkeypatch):
+    """The app's configuration: BLAS threaded, two workers taking blocks (whatever this process started with)."""
+    if blocked._openblas_threads() is None:
+        pytest.skip("OpenBLAS's thread count is not reachable in this process")
+    monkeypatch.setattr(blocked, "_BLAS_THREADED", True)
+    monkeypatch.setattr(blocked, "_WORKERS", 2)
+    get, set_ = blocked._openblas_threads()
+    before = get()
+    set_(2)  # as OpenBLAS starts on two cores (a one-thread run of the suite would make the switch a no-op)
+    yield get
+    set_(before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_products_by_block_on_our_threads_give_the_bits_of_one_blas_thread(threaded_blas, dtype):
+    rng = np.random.default_rng(10)
+    q, k, v = (rng.standard_normal((3, 700, 64)).astype(dtype) for _ in range(3))
+    _, set_blas_threads = blocked._openblas_threads()
+    for mask in (None, np.tril(np.ones((700, 700), dtype=bool))):
+        fused = scaled_dot_product_attention(q, k, v, mask=mask)
+        set_blas_threads(1)  # the one-thread configuration's whole-matrix formula
+        try:
+            expected = _reference(q, k, v, mask)
+        finally:
+            set_blas_threads(2)
+        for name, want in zip(("scores", "weights", "output"), expected):
+            np.testing.assert_array_equal(getattr(fused, name), want)
+
+
+def test_blas_runs_on_one_thread_during_the_blocks_and_gets_its_count_back(threaded_blas, monkeypatch):
+    seen = []
+    real = blocked.softmax_rows
+
+    def spy(scores, weights):
+        seen.append(threaded_blas())
+        real(scores, weights)
+
+    monkeypatch.setattr(blocked, "softmax_rows", spy)
+    q = np.random.default_rng(11).standard_normal((8, 512, 64))
+    scaled_dot_product_attention(q, q, q)
+    assert seen and set(seen) == {1}
+    assert threaded_blas() == 2
+
+
+def test_the_blas_count_comes_back_after_an_error_and_after_overlapping_calls(threaded_blas, monkeypatch):
+    import threading
+
+    q = np.random.default_rng(12).standard_normal((8, 512, 64))
+
+    def fail(scores, weights):
+        raise RuntimeError("a block failed")
+
+    with monkeypatch.context() as m:
+        m.setattr(blocked, "softmax_rows", fail)
+        with pytest.raises(RuntimeError, match="a block failed"):
+            scaled_dot_product_attention(q, q, q)
+    assert threaded_blas() == 2
+    reference = scaled_dot_product_attention(q, q, q)
+    results = []
+    callers = [threading.Thread(target=lambda: results.append(scaled_dot_product_attention(q, q, q))) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert threaded_blas() == 2 and len(results) == 4
+    for r in results:
+        np.testing.assert_array_equal(r.weights, reference.weights)
+
+
+def test_without_openblas_the_products_stay_whole_matrix_calls(threaded_blas, monkeypatch):
+    rng = np.random.default_rng(13)
+    q, k, v = (rng.standard_normal((4, 600, 64)).astype(np.float32) for _ in range(3))
+    fused = scaled_dot_product_attention(q, k, v)
+    monkeypatch.setattr(blocked, "_BLAS_FUNCTIONS", blocked._NOT_FOUND)  # as if NumPy used another BLAS
+    calls = []
+    real_matmul = np.matmul
+
+    def counting_matmul(*args, **kwargs):
+        calls.append(args[0].shape)
+        return real_matmul(*args, **kwargs)
+
+    monkeypatch.setattr(blocked.np, "matmul", counting_matmul)
+    plain = scaled_dot_product_attention(q, k, v)
+    assert calls == [(4, 600, 64), (4, 600, 600)]  # Q·Kᵀ and weights·V, each once on the whole arrays
+    assert threaded_blas() == 2
+    for name in ("scores", "weights", "output"):  # BLAS's threads may round the last place differently
+        np.testing.assert_allclose(getattr(plain, name), getattr(fused, name), rtol=1e-5, atol=1e-6)
+
+
+def test_openblas_is_found_as_numpy_loaded_it():
+    found = blocked._find_openblas()
+    if found is None:
+        pytest.skip("NumPy here does not use OpenBLAS")
+    get, _ = found
+    assert get() >= 1

@@ -13,7 +13,10 @@ keeps close by (its L2 cache). Done one whole stage at a time, every stage of th
 reads the n² scores back from main memory. Done a few query rows at a time, the block of scores
 is written once by its matmul and every later stage finds it in cache. Blocks are independent, so two threads
 take every other one (NumPy lets go of the GIL inside matmul and its ufuncs). When BLAS is threaded itself,
-the two matmuls stay whole-matrix calls (its threads share one big job) and only the softmax goes by blocks.
+it is told to use one thread while ours run (OpenBLAS's thread count, found among the loaded libraries and
+restored afterwards): each of our threads then does its blocks' products too, on its own core. If that count
+cannot be reached (another BLAS), the two matmuls stay whole-matrix calls (BLAS's threads share one big job) and
+only the softmax goes by blocks: the scores then go to main memory and are read back once.
 
 Each row goes through the same operations in the same order as in the whole-matrix version (attention.softmax
 calls softmax_rows too): the numbers are the same to the last bit, except that BLAS may round a product differently at a block's edge for some shapes
@@ -25,8 +28,11 @@ block (``check_finite``): then no score is NaN or +inf, and the only -inf scores
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -51,6 +57,10 @@ _BLAS_THREADED = _CORES > 1 and not any(
 # one-thread floor (BLAS's matmuls alone) is compared with the engine on equal terms.
 _WORKERS = min(2, _CORES) if _BLAS_THREADED else 1
 _POOL: ThreadPoolExecutor | None = None
+# With a threaded BLAS, whether the two threads each run their blocks' products too, BLAS set to one thread
+# meanwhile (see _one_blas_thread): the scores then stay in cache from their product to the weights' product.
+FUSE_WITH_OWN_THREADS = True
+FUSE_BYTES = 1 << 18  # below this many bytes of scores, BLAS's threads keep the whole products (small jobs)
 
 
 def _pool() -> ThreadPoolExecutor | None:
@@ -123,9 +133,24 @@ def blocked_attention(
     scores = np.empty((batch, n_q, n_k), dtype)
     weights = np.empty((batch, n_q, n_k), dtype)
     output = np.empty((batch, n_q, d_v), dtype)
-    # A threaded BLAS is called once per product, on the whole arrays, so its threads split one big job;
-    # called per block, they would meet (and on a busy machine wait for each other) hundreds of times.
-    per_block_matmuls = not _BLAS_THREADED
+    blocks = list(_blocks(batch, n_q, n_k, dtype.itemsize))
+    if len(blocks) == 1 and batch >= _WORKERS > 1 and scores.nbytes >= SPLIT_BYTES:
+        # Every head fits in one block (a real model's 12 heads × 128 tokens): a group of heads per thread.
+        per = -(-batch // _WORKERS)
+        blocks = [(slice(b, b + per), slice(0, n_q)) for b in range(0, batch, per)]
+    pool = _pool() if len(blocks) > 1 and scores.nbytes >= min(PARALLEL_BYTES, SPLIT_BYTES) else None
+    # Each block's products are done with its softmax, so its scores are still in cache for them — unless BLAS
+    # is threaded and cannot be told to use one thread while ours run: a threaded BLAS is called once per product,
+    # on the whole arrays, so its threads split one big job; called per block, they would meet (and on a busy
+    # machine wait for each other) hundreds of times.
+    # Whether to do so is decided by size alone, not by how many threads take blocks: the numbers then do not
+    # depend on it (one BLAS thread rounds a product as it does for the one-thread configuration; BLAS's own
+    # threads cut it elsewhere and may round the last place differently).
+    blas_switch = (
+        _BLAS_THREADED and FUSE_WITH_OWN_THREADS and scores.nbytes >= FUSE_BYTES
+        and (batch > 1 or len(blocks) > 1) and _openblas_threads() is not None
+    )
+    per_block_matmuls = not _BLAS_THREADED or blas_switch
     if not per_block_matmuls:
         np.matmul(q3, k_t, out=scores)  # (B, n_q, n_k); unproved scores may overflow: then we refuse
         if check_finite and not np.isfinite(scores).all():
@@ -152,20 +177,8 @@ def blocked_attention(
             np.matmul(w, v3[heads], out=output[heads, rows])  # a row of zero weights gives a zero output
         return True
 
-    blocks = list(_blocks(batch, n_q, n_k, dtype.itemsize))
-    if len(blocks) == 1 and batch >= _WORKERS > 1 and scores.nbytes >= SPLIT_BYTES:
-        # Every head fits in one block (a real model's 12 heads × 128 tokens): a group of heads per thread.
-        per = -(-batch // _WORKERS)
-        blocks = [(slice(b, b + per), slice(0, n_q)) for b in range(0, batch, per)]
-    pool = _pool() if len(blocks) > 1 and scores.nbytes >= min(PARALLEL_BYTES, SPLIT_BYTES) else None
-    if pool is None:
-        done = _run_all(attend, blocks)
-    else:
-        # Blocks are independent and NumPy lets go of the GIL inside matmul and ufuncs: each core takes every
-        # other block. The numbers do not depend on which thread computed a block.
-        jobs = [pool.submit(_run_all_quietly, attend, blocks[i::_WORKERS]) for i in range(1, _WORKERS)]
-        done = _run_all(attend, blocks[0::_WORKERS])
-        done = all([job.result() for job in jobs]) and done
+    with _one_blas_thread() if blas_switch else contextlib.nullcontext():
+        done = _run_blocks(attend, blocks, pool)
     if not done:
         return None
     if not per_block_matmuls:
@@ -175,6 +188,83 @@ def blocked_attention(
         weights.reshape(batch_shape + (n_q, n_k)),
         output.reshape(batch_shape + (n_q, d_v)),
     )
+
+
+def _run_blocks(attend, blocks, pool) -> bool:
+    """Attend to every block, on the caller's thread alone or on every worker; False if one was refused."""
+    if pool is None:
+        return _run_all(attend, blocks)
+    # Blocks are independent and NumPy lets go of the GIL inside matmul and ufuncs: each core takes every
+    # other block. The numbers do not depend on which thread computed a block.
+    jobs = [pool.submit(_run_all_quietly, attend, blocks[i::_WORKERS]) for i in range(1, _WORKERS)]
+    done = _run_all(attend, blocks[0::_WORKERS])
+    return all([job.result() for job in jobs]) and done
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0  # calls inside _one_blas_thread now
+_BLAS_SAVED = 0  # BLAS's thread count when the first of them came in
+_NOT_FOUND = object()
+_BLAS_FUNCTIONS = None  # (get, set) of OpenBLAS's thread count, _NOT_FOUND, or None until first looked for
+
+
+def _openblas_threads():
+    """OpenBLAS's ``(get_num_threads, set_num_threads)`` as NumPy loaded it, or None if not found.
+
+    Found as threadpoolctl finds it, among the shared objects loaded in this process (here from
+    ``/proc/self/maps``, so Linux only): NumPy's wheels bundle scipy-openblas, whose symbols carry a prefix and a
+    ``64_`` suffix; a system OpenBLAS has the plain names.
+    """
+    global _BLAS_FUNCTIONS
+    if _BLAS_FUNCTIONS is None:
+        _BLAS_FUNCTIONS = _find_openblas() or _NOT_FOUND
+    return None if _BLAS_FUNCTIONS is _NOT_FOUND else _BLAS_FUNCTIONS
+
+
+def _find_openblas():
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            paths = {line.split(None, 5)[5].strip() for line in fh if line.count(" ") >= 5 and "openblas" in line}
+    except (OSError, IndexError):
+        return None
+    for path in sorted(paths):
+        if not os.path.basename(path).startswith(("libscipy_openblas", "libopenblas")):
+            continue
+        try:
+            lib = ctypes.CDLL(path)  # already loaded: the same library, not a second copy
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("scipy_", ""), ("", "64_"), ("", "")):
+            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                get.restype, get.argtypes = ctypes.c_int, []
+                set_.restype, set_.argtypes = None, [ctypes.c_int]
+                return get, set_
+    return None
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """OpenBLAS on one thread while inside (our threads run a product each), its count restored on leaving.
+
+    The count is process-wide: calls that overlap share one lowering, and the last one out restores it.
+    """
+    global _BLAS_USERS, _BLAS_SAVED
+    get, set_ = _openblas_threads()
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_SAVED = get()
+            if _BLAS_SAVED != 1:
+                set_(1)
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0 and _BLAS_SAVED != 1:
+                set_(_BLAS_SAVED)
 
 
 def _flat(x: np.ndarray, batch_shape: tuple[int, ...], batch: int) -> np.ndarray:
