@@ -2,16 +2,18 @@
 
 tomllib is pure Python; the JSON parser reads the same data 10–20× faster. The shipped lexicon (~80 ms with
 tomllib) and the shipped lessons (~8 ms) are read at every start, so each file's parsed data is kept as JSON in
-``$XDG_CACHE_HOME/attnstudio/<kind>/`` (``~/.cache`` without it), named by a hash of the text: an edited file is
-simply parsed again. A copy that cannot be read or written is ignored, never trusted half-way.
+``$XDG_CACHE_HOME/attnstudio/<kind>/`` (``~/.cache`` without it), together with the text it was parsed from: a
+copy is used only for exactly that text, so an edited file is simply parsed again. The file is named by a CRC of
+the text (a clash only costs a parse: hashlib would load OpenSSL, ~4 ms of every start). A copy that cannot be read
+or written is ignored, never trusted half-way.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tomllib
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +28,18 @@ def load_toml(text: str, name: str, kind: str) -> dict[str, Any]:
     cached = cache_file(kind, name, text)
     if cached is not None:
         try:
-            data = json.loads(cached.read_text(encoding="utf-8"))
+            copy = json.loads(cached.read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             pass
         else:
-            if isinstance(data, dict):
-                return data
+            if isinstance(copy, dict) and copy.get("text") == text and isinstance(copy.get("data"), dict):
+                return copy["data"]
     data = tomllib.loads(text)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-            partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            partial.write_text(json.dumps({"text": text, "data": data}, ensure_ascii=False), encoding="utf-8")
             os.replace(partial, cached)  # whole or not at all: another process may read it right now
         except (OSError, TypeError, ValueError, RecursionError):  # read-only home, or a TOML date JSON cannot hold
             pass
@@ -49,5 +51,5 @@ def cache_file(kind: str, name: str, text: str) -> Path | None:
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(root):  # no usable home: do without
         return None
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    return Path(root, "attnstudio", kind, f"{Path(name).stem}-{digest}.json")
+    crc = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+    return Path(root, "attnstudio", kind, f"{Path(name).stem}-{crc:08x}.json")

@@ -46,3 +46,20 @@ def test_the_window_module_imports_its_qt_free_half_before_pyside6():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_a_cached_copy_is_used_only_for_the_very_text_it_was_parsed_from(tmp_path, monkeypatch):
+    import json
+
+    from attnstudio.toml_cache import cache_file, load_toml
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    text = 'title = "one"\nvalue = 1.5\n'
+    assert load_toml(text, "x.toml", "lessons") == {"title": "one", "value": 1.5}
+    copy = cache_file("lessons", "x.toml", text)
+    assert copy is not None and json.loads(copy.read_text(encoding="utf-8"))["data"] == {"title": "one", "value": 1.5}
+    # A clash of names (another text under the same CRC) or a stale copy: parsed again, never trusted.
+    copy.write_text(json.dumps({"text": 'title = "two"\n', "data": {"title": "two"}}), encoding="utf-8")
+    assert load_toml(text, "x.toml", "lessons") == {"title": "one", "value": 1.5}
+    assert load_toml(text, "x.toml", "lessons") == {"title": "one", "value": 1.5}  # and the copy mended
+    assert json.loads(copy.read_text(encoding="utf-8"))["text"] == text

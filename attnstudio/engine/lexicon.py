@@ -15,7 +15,6 @@ concept, so their meaning vectors are equal, and equal unit vectors have the lar
 
 from __future__ import annotations
 
-import hashlib
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -137,6 +136,8 @@ class Lexicon:
 
 def hashed_identity(text: str, n: int) -> np.ndarray:
     """A deterministic unit vector for ``text``: same text, same vector, on every machine and run."""
+    import hashlib  # here, not at the top: loading OpenSSL costs ~4 ms, and the start needs no unknown word
+
     seed = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
     vec = np.random.default_rng(seed).standard_normal(n)
     return vec / np.linalg.norm(vec)

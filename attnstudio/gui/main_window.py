@@ -40,12 +40,12 @@ from attnstudio.gui.model_mode import ModelMode, centre_stack, set_model_page
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
-from attnstudio.gui.trace import ComputationPanel
 from attnstudio.gui.widgets import LazyPanel, name_widget
 from attnstudio.scene import Scene
 
 if TYPE_CHECKING:
     from attnstudio.gui.model_panel import ModelPanel
+    from attnstudio.gui.trace import ComputationPanel
 
 __all__ = ["MainWindow"]
 
@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         self.inspector = VectorInspector(self.controller)
         # The trace starts behind the inspector's tab, the history behind the query–key space's: each is built the
         # first time its tab is shown or it is asked for (the properties below).
-        self._trace_panel = LazyPanel("traceHolder", lambda: ComputationPanel(self.controller))
+        self._trace_panel = LazyPanel("traceHolder", self._make_trace)
         self._undo_panel = LazyPanel("undoHolder", self._make_undo_view)
 
         self.docks: dict[str, QDockWidget] = {}
@@ -150,6 +150,11 @@ class MainWindow(QMainWindow):
 
     def _history_start(self) -> str:
         return "Start of this lesson step" if self.controller.separate_history else "Start (seed example)"
+
+    def _make_trace(self) -> ComputationPanel:
+        from attnstudio.gui.trace import ComputationPanel  # with its panel: ~4 ms of imports off every start
+
+        return ComputationPanel(self.controller)
 
     def _make_undo_view(self) -> QUndoView:
         view = name_widget(QUndoView(), "undoHistory", "Undo history",
