@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -378,7 +378,86 @@ def test_moving_to_a_screen_of_another_pixel_ratio_rebuilds_the_cached_layers(qt
     _edit_focused_query(controller)  # a q edit: the static layer is kept?
     inner = (slice(4, canvas.height() - 4), slice(4, canvas.width() - 4), slice(0, 3))  # not the focus frame
     layered = _pixels(canvas.grab().toImage())[inner].astype(int)
-    assert canvas._static.devicePixelRatio() == 2.0 and canvas._base.devicePixelRatio() == 2.0  # noqa: SLF001
+    assert canvas._static.devicePixelRatio() == 2.0  # noqa: SLF001
+    canvas._set_hover((controller.scene.focus, None))  # noqa: SLF001 (hovering paints over the base pixmap)
+    canvas.grab()
+    assert canvas._base.devicePixelRatio() == 2.0  # noqa: SLF001
+    canvas._set_hover(None)  # noqa: SLF001
     canvas._static = canvas._base = canvas._geometry = None  # noqa: SLF001 — everything painted afresh
     fresh = _pixels(canvas.grab().toImage())[inner].astype(int)
     assert (np.abs(layered - fresh).max(-1) > 40).mean() < 0.002
+
+
+# -- what an edit repaints on screen ----------------------------------------------------------------------
+class _PaintRects(QObject):
+    """Records the rectangle of each Paint event a widget gets."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.rects: list = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Paint:
+            self.rects.append(event.rect())
+        return False
+
+
+def _on_screen(widget) -> np.ndarray:
+    """The widget's pixels as its window shows them now (the backing store: what earlier paints left there),
+    unlike ``grab()``, which paints the whole widget afresh."""
+    window = widget.window()
+    corner = widget.mapTo(window, QPoint(0, 0))
+    return _pixels(window.screen().grabWindow(window.winId(), corner.x(), corner.y(), widget.width(),
+                                              widget.height()).toImage())
+
+
+def _edit_and_paint(qtbot, controller, widget, value: float) -> list:
+    QApplication.processEvents()  # anything pending is painted first
+    paints = _PaintRects(widget)
+    _edit_focused_query(controller, value)
+    qtbot.waitUntil(lambda: len(paints.rects) > 0)
+    QApplication.processEvents()
+    widget.removeEventFilter(paints)
+    return paints.rects
+
+
+@pytest.mark.parametrize("height", [480, 300])
+def test_a_query_edit_repaints_only_the_band_of_the_focused_lines_and_the_screen_matches_a_whole_paint(
+        qtbot, canvas, controller, height):
+    canvas.resize(900, height)
+    qtbot.waitUntil(lambda: canvas.geometry_of_figure() is not None and canvas.height() == height)
+    for value in (40.0, -30.0, 5.0):  # the lines grow and shrink: the old ones must be gone everywhere
+        rects = _edit_and_paint(qtbot, controller, canvas, value)
+        assert all(r.height() < canvas.height() - 40 and r.width() == canvas.width() for r in rects)  # a band
+        shown = _on_screen(canvas)
+        whole = _pixels(canvas.grab().toImage())  # every pixel painted again
+        assert np.array_equal(shown[..., :3], whole[..., :3]), np.argwhere(np.abs(
+            shown[..., :3].astype(int) - whole[..., :3]).max(-1) > 0)[:5]
+
+
+def test_the_canvas_paints_the_same_pixels_through_its_base_pixmap_as_straight_onto_the_widget(qtbot, canvas,
+                                                                                                controller):
+    _edit_focused_query(controller)
+    direct = _pixels(canvas.grab().toImage())  # no hover: both layers straight onto the widget
+    canvas._base_layer()  # noqa: SLF001 (what hovering paints over)
+    base = _pixels(canvas._base.toImage())  # noqa: SLF001
+    inner = (slice(4, base.shape[0] - 4), slice(4, base.shape[1] - 4), slice(0, 3))  # not the focus frame
+    assert np.array_equal(base[inner], direct[inner])
+
+
+@pytest.mark.parametrize("size", [(560, 460), (384, 223), (500, 300), (420, 190)])
+def test_a_query_edit_repaints_only_the_focused_heatmap_row_and_the_screen_matches_a_whole_paint(
+        qtbot, heatmap, controller, size):
+    canvas = heatmap.canvas
+    heatmap.resize(*size)
+    qtbot.waitUntil(lambda: canvas.size() == heatmap.viewport().size() and canvas.geometry_of_figure() is not None)
+    canvas.grab()
+    for value in (40.0, -30.0, 5.0):
+        rects = _edit_and_paint(qtbot, controller, canvas, value)
+        row = canvas.geometry_of_figure().cell_rect(controller.scene.focus, 0)
+        assert rects and all(r.height() <= row.height() + 6 for r in rects)  # the row alone
+        shown = _on_screen(canvas)
+        whole = _pixels(canvas.grab().toImage())
+        assert np.array_equal(shown[..., :3], whole[..., :3]), np.argwhere(np.abs(
+            shown[..., :3].astype(int) - whole[..., :3]).max(-1) > 0)[:5]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFontMetricsF,
     QHelpEvent,
@@ -154,6 +154,7 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         self._static_layout: AlignmentLayout | str = ""
         self._static_geometry: AlignmentGeometry | None = None
         self._base_window = QRectF()  # the part of the content the cached pixmap holds
+        self._geometry_view = QRectF()  # the part of the content the geometry was made for
         self._hover: tuple[int | None, int | None] | None = None
         self._info = ""
         self._weights_hidden = False
@@ -194,15 +195,41 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         """The info line: the exact weight under the mouse, or a hint."""
         return self._info
 
-    def _invalidate(self) -> None:
+    def _invalidate(self, band: bool = False) -> None:
         self._figure, self._geometry = None, None  # the base pixmap is painted over again, not reallocated
         self._set_hover(None)
         self._update_scrollbar()
+        edited = self._edited_band() if band else None
+        if edited is not None:
+            self.update(edited)
+            return
         # Not the scroll bar's strip: it would be painted again, on top, for nothing.
         self.update(0, 0, self.width(), self.height() - (self.scrollbar.height() if self._scrolling() else 0))
 
+    def _edited_band(self) -> QRect | None:
+        """The strip an edit of the focused query's weights alone repaints: from its percentages to its lines'
+        ends, the whole width (its lines fan out to every key). None when more changed (the static layer).
+
+        The labels, captions and info line around it stay as they are (the info line is the same hint).
+        """
+        layout = self._static_layout
+        if (self._hover is not None or self._static is None or isinstance(layout, str)
+                or self._static_window.isNull() or not alignment_static_matches(self._static_fig, self._shown())):
+            return None
+        rect, ratio = self._plot_rect(), self.devicePixelRatioF()
+        whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
+        if self._static.devicePixelRatio() != ratio or self._static_window != (QRectF(rect) if whole else self._view()):
+            return None
+        key_edge = layout.edge_y["key"]
+        pct_top = key_edge + 2 if layout.lower == "key" else key_edge - layout.pct_h - 2
+        top = min(layout.edge_y.values()) if not layout.pct_h else min(pct_top, *layout.edge_y.values())
+        bottom = max(layout.edge_y.values()) if not layout.pct_h else max(pct_top + layout.pct_h, *layout.edge_y.values())
+        margin = 8  # half the widest line, its smoothing, the dots
+        top, bottom = int(np.floor(top)) - margin, int(np.ceil(bottom)) + margin
+        return QRect(0, top, self.width(), bottom - top)
+
     def _on_scene_changed(self, _what: frozenset) -> None:
-        self._invalidate()
+        self._invalidate(band=True)
 
     def _on_focus_changed(self, _focus: int) -> None:
         self._invalidate()
@@ -280,20 +307,22 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
     def _offset(self) -> int:
         return self.scrollbar.value() if self._scrolling() else 0
 
-    def _layout(self) -> AlignmentGeometry | None:
-        """Paint the base (lines and labels) into a cached pixmap if needed; return its geometry.
+    def _view(self) -> QRectF:
+        """The visible part of the figure's rectangle, in content coordinates."""
+        rect = self._plot_rect()
+        return QRectF(self._offset(), 0, min(float(self.width()), rect.width()), rect.height())
+
+    def _static_layer(self) -> QRectF | None:
+        """Bring the cached static layer up to date; return the visible part of the figure (None: no room).
 
         Two layers. The static one (labels, the other queries' lines) holds the whole scrollable width, unless
         that would be huge (hundreds of words on a high-DPI screen: then the visible part, redrawn on scrolling);
-        it is kept while only the focused query's weights change, the usual edit. The base shown is the visible
-        part of it with the focused query's lines drawn over it again.
+        it is kept while only the focused query's weights change, the usual edit. What is shown is the visible
+        part of it with the focused query's lines drawn over it again (:meth:`_paint_layers`).
         """
         rect = self._plot_rect()
         ratio = self.devicePixelRatioF()
         view = QRectF(self._offset(), 0, min(float(self.width()), rect.width()), rect.height())
-        if (self._base is not None and self._geometry is not None and self._base_window == view
-                and self._base.devicePixelRatio() == ratio):
-            return self._geometry
         if rect.width() < 1 or rect.height() < 1:
             return None
         whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
@@ -313,10 +342,14 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
                 self._static_geometry = paint_alignment_static(painter, self._static_layout, fig, self._theme)
             painter.end()
             self._static_fig, self._static_window = fig, window
-        if self._base is None or self._base_window.size() != view.size() or self._base.devicePixelRatio() != ratio:
-            self._base = self._pixmap(view, ratio)
-            self._base.fill(self._theme.background)  # no stray pixels where a rounded edge is not copied over
-        painter = QPainter(self._base)
+        return view
+
+    def _paint_layers(self, painter: QPainter, view: QRectF) -> AlignmentGeometry:
+        """The visible part of the static layer, then the focused query's lines over it; ``painter`` is at the
+        view's top left. Returns the geometry (also kept for hit-testing, with the view it is for)."""
+        ratio = self.devicePixelRatioF()
+        window = self._static_window
+        painter.save()
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)  # a plain copy, no blending
         source = QRectF((view.left() - window.left()) * ratio, 0, view.width() * ratio, view.height() * ratio)
         painter.drawPixmap(QRectF(0, 0, view.width(), view.height()), self._static, source)
@@ -325,35 +358,76 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         if isinstance(self._static_layout, str):
             self._geometry = self._static_geometry
         else:
-            self._geometry = paint_alignment_focus(painter, self._static_layout, fig, self._theme,
+            self._geometry = paint_alignment_focus(painter, self._static_layout, self._shown(), self._theme,
                                                    self._static_geometry, screen=True)
-        painter.end()
-        self._base_window = view
+        painter.restore()
+        self._geometry_view = view
         return self._geometry
 
+    def _layout(self) -> AlignmentGeometry | None:
+        """The geometry of what is shown (painting the layers into the cached base if needed)."""
+        if self._geometry is not None and self._geometry_view == self._view():
+            return self._geometry
+        return self._base_layer()
+
+    def _base_layer(self) -> AlignmentGeometry | None:
+        """Paint both layers into the cached base pixmap if needed (hovering paints on top of it); its geometry.
+
+        A paint without hover draws the layers straight onto the widget instead: one copy of the pixels less.
+        """
+        view = self._static_layer()
+        if view is None:
+            return None
+        ratio = self.devicePixelRatioF()
+        if (self._base is not None and self._geometry is not None and self._base_window == view
+                and self._base.devicePixelRatio() == ratio):
+            return self._geometry
+        if self._base is None or self._base.size() != self._pixmap_size(view, ratio) or self._base.devicePixelRatio() != ratio:
+            self._base = self._pixmap(view, ratio)
+            self._base.fill(self._theme.background)  # no stray pixels where a rounded edge is not copied over
+        painter = QPainter(self._base)
+        geometry = self._paint_layers(painter, view)
+        painter.end()
+        self._base_window = view
+        return geometry
+
+    def _pixmap_size(self, window: QRectF, ratio: float) -> QSize:
+        return QSize(int(np.ceil(window.width() * ratio)), int(np.ceil(window.height() * ratio)))
+
     def _pixmap(self, window: QRectF, ratio: float) -> QPixmap:
-        pixmap = QPixmap(int(np.ceil(window.width() * ratio)), int(np.ceil(window.height() * ratio)))
+        pixmap = QPixmap(self._pixmap_size(window, ratio))
         pixmap.setDevicePixelRatio(ratio)
         return pixmap
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        geometry = self._layout()
         background = QRegion(self.rect())
-        if geometry is not None and self._base is not None:  # the pixmap covers its part: fill only the rest
-            background -= QRegion(0, 0, int(self._base_window.width()), int(self._base_window.height()))
+        if self._hover is None:  # the usual paint, after an edit: both layers straight onto the widget
+            view = self._static_layer()
+            geometry = None if view is None else self._paint_layers(painter, view)
+            self._base_window = QRectF()  # what the base pixmap holds is no longer what is shown
+        else:
+            geometry = self._base_layer()
+            view = None if geometry is None else self._base_window
+            if geometry is not None:
+                painter.save()
+                painter.translate(-self._offset(), 0)
+                painter.drawPixmap(self._base_window.topLeft(), self._base)
+                painter.restore()
+        if geometry is not None:  # the layers cover their part: fill only the rest
+            background -= QRegion(0, 0, int(view.width()), int(view.height()))
         for rect in background:
             painter.fillRect(rect, self._theme.background)
-        if geometry is not None and self._base is not None:
+        if geometry is not None:
             painter.save()
             painter.translate(-self._offset(), 0)
-            painter.drawPixmap(self._base_window.topLeft(), self._base)
             if self._weights_hidden:
                 self._paint_guess(painter, geometry)
             elif self._hover is not None:
                 paint_alignment_hover(painter, self._shown(), self._theme, geometry, self._hover)
             painter.restore()
-        self._paint_info(painter, geometry)
+        if event.rect().bottom() >= self._info_box().top():  # an edit repaints only its lines (_edited_band)
+            self._paint_info(painter, geometry)
         if self.hasFocus():
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
@@ -376,12 +450,16 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
                 painter.setPen(QPen(self._theme.highlight if hovered else self._theme.muted, 2 if hovered else 1))
                 painter.drawRoundedRect(box.adjusted(-5, -3, 5, 3), 5, 5)
 
+    def _info_box(self) -> QRectF:
+        """Where the info line goes: under the figure, above the scroll bar."""
+        bar = self.scrollbar.height() if self._scrolling() else 0
+        return QRectF(10, self.height() - bar - self._info_height(), self.width() - 20, self._info_height())
+
     def _paint_info(self, painter: QPainter, geometry: AlignmentGeometry | None) -> None:
         fig = self._shown()
         if fig.empty:
             return
-        bar = self.scrollbar.height() if self._scrolling() else 0
-        box = QRectF(10, self.height() - bar - self._info_height(), self.width() - 20, self._info_height())
+        box = self._info_box()
         language = self._query_language()
         text = self._info or HINT.format(query=("an " if language[:1] in "AEIOU" else "a ") + language)
         if self._weights_hidden and not self._info:

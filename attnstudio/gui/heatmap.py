@@ -84,13 +84,13 @@ class HeatmapCanvas(RepaintOnFocus, QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         view = self.view
         painter = QPainter(self)
-        painter.fillRect(self.rect(), view.theme.background)
         fig, rect = view.shown(), QRectF(self.rect())
         aspect = CELL_ASPECT if view.cell_px is None else 1.0
         ratio = self.devicePixelRatioF()
         if self._hover is None and rect.width() * rect.height() * ratio * ratio <= FRAME_CACHE_PIXELS:
-            self._geometry = self._paint_from_cache(painter, fig, rect, aspect, ratio)
+            self._geometry = self._paint_from_cache(painter, fig, rect, aspect, ratio)  # (covers every pixel)
         else:  # hovering (the hovered labels turn bold) or zoomed in very far: everything, directly
+            painter.fillRect(self.rect(), view.theme.background)
             self._geometry = paint_heatmap(painter, rect, fig, view.theme, colorbar=True, hover=self._hover,
                                            image=view.image(), cell_aspect=aspect)
         if self.hasFocus():
@@ -101,13 +101,37 @@ class HeatmapCanvas(RepaintOnFocus, QWidget):
             painter.drawRoundedRect(visible.adjusted(1, 1, -1, -1), 4, 4)
         painter.end()
 
+    def _frame_key_for(self, fig: AlignmentFigure, ratio: float, aspect: float) -> tuple:
+        """What the frame pixmap depends on (compared with ``same_key``)."""
+        return (self.size(), ratio, aspect, self.view.theme, tuple(fig.query_labels), tuple(fig.key_labels),
+                fig.focus, fig.title, fig.query_caption, fig.key_caption, fig.max_label_px, fig.empty_message)
+
+    def edited_rows_rect(self) -> QRect | None:
+        """The pixels the next paint changes when it only paints the focused query's row again (see
+        :meth:`_paint_from_cache`): the view then repaints just them. None when it will paint more.
+
+        Everything outside stays as it is: the frame and the other rows' cells, and the focus frame, which is
+        drawn again the same (its pixels outside over the same cells).
+        """
+        view, fig = self.view, self.view.shown()
+        ratio = self.devicePixelRatioF()
+        aspect = CELL_ASPECT if view.cell_px is None else 1.0
+        if (self._hover is not None or fig.focus is None or self._frame is None or self._cells is None
+                or self._cells_frame is not self._frame or self._frame_geometry is None
+                or isinstance(self._frame_layout, str) or ratio != int(ratio)
+                or self.width() * self.height() * ratio * ratio > FRAME_CACHE_PIXELS
+                or not same_key(self._frame_key_for(fig, ratio, aspect), self._frame_key)
+                or fig is self._cells_fig or not alignment_static_matches(self._cells_fig, fig)
+                or not heatmap_rows_repaintable(fig, self._frame_geometry)):
+            return None
+        return heatmap_rows_rect(self._frame_geometry, (fig.focus, fig.focus + 1))
+
     def _paint_from_cache(self, painter: QPainter, fig: AlignmentFigure, rect: QRectF, aspect: float,
                           ratio: float) -> HeatmapGeometry:
         """Labels, captions and colour bar come from a pixmap kept until the words, focus or size change;
         only the cells are painted again when the weights change (every edit)."""
         theme = self.view.theme
-        key = (self.size(), ratio, aspect, theme, tuple(fig.query_labels), tuple(fig.key_labels), fig.focus,
-               fig.title, fig.query_caption, fig.key_caption, fig.max_label_px, fig.empty_message)
+        key = self._frame_key_for(fig, ratio, aspect)
         if self._frame is None or not same_key(key, self._frame_key):
             self._frame = QPixmap(int(np.ceil(rect.width() * ratio)), int(np.ceil(rect.height() * ratio)))
             self._frame.setDevicePixelRatio(ratio)
@@ -297,7 +321,11 @@ class HeatmapView(QScrollArea):
         self._figure, self._image = None, None
         self.canvas._set_hover(None)
         self._fit_canvas()
-        self.canvas.update()
+        rows = self.canvas.edited_rows_rect()  # an edit of the focused query: its row alone
+        if rows is not None:
+            self.canvas.update(rows)
+        else:
+            self.canvas.update()
 
     def _on_focus_changed(self, _focus: int) -> None:
         self._figure = None  # the weights are the same: keep the cached image

@@ -89,6 +89,8 @@ _ANCHOR_GAP = 6.0  # between a word and the dot where its lines end
 _LEVELS = 128  # weight levels (one pen each): the drawn width is within 0.03 px of the mapping
 _LEVEL_WIDTHS = line_width(np.arange(_LEVELS + 1) / _LEVELS).tolist()  # the pen of each level, computed once
 _LEVEL_OPACITIES = line_opacity(np.arange(_LEVELS + 1) / _LEVELS).tolist()
+_LEVEL_WIDTH_ARRAY = line_width(np.arange(_LEVELS + 1) / _LEVELS)  # the same, to index by an array of levels
+_LEVEL_OPACITY_ARRAY = line_opacity(np.arange(_LEVELS + 1) / _LEVELS)
 
 
 def _label_budget(height: float, has_title: bool) -> float:
@@ -368,22 +370,49 @@ def _batched_lines(painter: QPainter, geometry: AlignmentGeometry, q_idx: np.nda
     # Plain floats, not NumPy scalars: building thousands of QLineF from those is several times slower.
     ends = np.concatenate([geometry.key_anchors[k_idx], geometry.query_anchors[q_idx]], axis=1).tolist()  # (m, 4)
     crowded = len(levels) > (crowded_from or CROWDED_LINES)
-    starts = [0, *(np.flatnonzero(np.diff(levels)) + 1).tolist()] if len(levels) else []
-    for start, stop in zip(starts, [*starts[1:], len(levels)]):
-        level = int(levels[start])
-        width, opacity = _LEVEL_WIDTHS[level], _LEVEL_OPACITIES[level] * factor
+    level_list = levels.tolist()
+    pens = _level_pens(colour, theme, factor)
+    start, m = 0, len(level_list)
+    while start < m:
+        level = level_list[start]
+        stop = start + 1
+        while stop < m and level_list[stop] == level:
+            stop += 1
         # Hairlines under 1 px are pale: unsmoothed, their steps do not show, and they draw 2.5× faster.
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not (crowded and width < 1.0))
-        pen = QPen(_alpha(colour, opacity) if theme.transparent else _mix(theme.background, colour, opacity), width)
-        # A two-point line has no join, so this changes no pixel: it marks the weight lines in SVG output
-        # (stroke-linejoin="round"; labels, cells and ticks keep Qt's "bevel") for the exporter to name them.
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        painter.setPen(pen)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not (crowded and _LEVEL_WIDTHS[level] < 1.0))
+        painter.setPen(pens[level])
         painter.drawLines([QLineF(x1, y1, x2, y2) for x1, y1, x2, y2 in ends[start:stop]])
+        start = stop
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     geometry.pairs = np.concatenate([geometry.pairs, np.stack([q_idx, k_idx], 1)]).astype(np.intp)
-    geometry.widths = np.concatenate([geometry.widths, line_width(levels / _LEVELS)])
-    geometry.opacities = np.concatenate([geometry.opacities, line_opacity(levels / _LEVELS) * factor])
+    geometry.widths = np.concatenate([geometry.widths, _LEVEL_WIDTH_ARRAY[levels]])
+    geometry.opacities = np.concatenate([geometry.opacities, _LEVEL_OPACITY_ARRAY[levels] * factor])
+
+
+# The pens of every weight level for one (colour, background, fade): a repaint of the focused query's lines
+# needs a handful of them at every edit, the static layer up to 129. Few combinations occur (line or highlight,
+# faded or not, per theme), so they are kept.
+_PENS: dict[tuple, list[QPen]] = {}
+
+
+def _level_pens(colour: QColor, theme: Theme, factor: float) -> list[QPen]:
+    key = (colour.getRgbF(), colour.spec(), theme.background.getRgbF(), theme.background.spec(), theme.transparent,
+           factor)
+    pens = _PENS.get(key)
+    if pens is None:
+        pens = []
+        for width, opacity in zip(_LEVEL_WIDTHS, _LEVEL_OPACITIES):
+            opacity *= factor
+            pen = QPen(_alpha(colour, opacity) if theme.transparent else _mix(theme.background, colour, opacity),
+                       width)
+            # A two-point line has no join, so this changes no pixel: it marks the weight lines in SVG output
+            # (stroke-linejoin="round"; labels, cells and ticks keep Qt's "bevel") for the exporter to name them.
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            pens.append(pen)
+        if len(_PENS) > 64:
+            _PENS.clear()
+        _PENS[key] = pens
+    return pens
 
 
 def paint_alignment_hover(painter: QPainter, fig: AlignmentFigure, theme: Theme, geometry: AlignmentGeometry,

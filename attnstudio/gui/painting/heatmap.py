@@ -327,11 +327,14 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
                 geometry: HeatmapGeometry, rows: tuple[int, int] | None = None) -> None:
     n_q, n_k = fig.weights.shape
     cell_w, cell_h = grid.width() / n_k, grid.height() / n_q
+    font = theme.font(int(np.clip(round(min(cell_w, cell_h) * 0.3), MIN_FONT_PX, BASE_FONT_PX - 1)))
+    fm = QFontMetricsF(font)
     text_rows = range(n_q)
     if rows is not None:  # only into heatmap_rows_rect, with the values of the rows that may reach into it
+        clip = heatmap_rows_rect(geometry, rows)
         painter.save()
-        painter.setClipRect(heatmap_rows_rect(geometry, rows))
-        text_rows = range(max(0, rows[0] - 1), min(n_q, rows[1] + 1))
+        painter.setClipRect(clip)
+        text_rows = _rows_reaching(fm, grid.top(), cell_h, rows, n_q, clip)
     allowed = fig.allowed()
     if _is_vector(painter) and n_q * n_k <= 128 * 128:
         rgba = viridis(fig.weights)  # (n_q, n_k, 4)
@@ -350,8 +353,6 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
                            for k in range(1, n_k)]
                           + [QLineF(grid.left(), grid.top() + q * cell_h, grid.right(), grid.top() + q * cell_h)
                              for q in range(1, n_q)])
-    font = theme.font(int(np.clip(round(min(cell_w, cell_h) * 0.3), MIN_FONT_PX, BASE_FONT_PX - 1)))
-    fm = QFontMetricsF(font)
     if fm.horizontalAdvance("0.00") + 6 <= cell_w and fm.height() + 2 <= cell_h:
         geometry.values_shown = True
         painter.setFont(font)
@@ -368,6 +369,25 @@ def _draw_cells(painter: QPainter, fig: AlignmentFigure, theme: Theme, grid: QRe
                                      Qt.AlignmentFlag.AlignCenter, f"{fig.weights[q, k]:.2f}")
     if rows is not None:
         painter.restore()
+
+
+def _rows_reaching(fm: QFontMetricsF, top: float, cell_h: float, rows: tuple[int, int], n_q: int,
+                   clip: QRect) -> range:
+    """The rows whose values' ink may reach into ``clip``: ``rows`` and, only if so, the one above and below.
+
+    A value is centred on its cell (AlignCenter: its line box of ``fm.height()`` in the middle); the ink of the
+    digits lies within their tight box from the baseline, 2 px more allowed for smoothing and the baseline's
+    rounding. In cells tall enough the neighbours' values stay out of the clip, and 14 values are not drawn
+    for nothing at every edit (at the seed pair).
+    """
+    ink = fm.tightBoundingRect("0123456789.")
+    baseline = (cell_h - fm.height()) / 2 + fm.ascent()  # from a cell's top
+    first, stop = rows
+    if first > 0 and top + (first - 1) * cell_h + baseline + ink.bottom() + 2 >= clip.top():
+        first -= 1
+    if stop < n_q and top + stop * cell_h + baseline + ink.top() - 2 <= clip.bottom() + 1:
+        stop += 1
+    return range(first, stop)
 
 
 def _draw_heat_labels(painter: QPainter, fig: AlignmentFigure, theme: Theme, rect: QRectF, bands: _HeatBands,
