@@ -196,6 +196,7 @@ class Scene:
         self._state = _State()
         self._result: SceneResult | None = None
         self._encoded: dict[tuple[str, bool], TokenVectors] = {}
+        self._keys_values: tuple[tuple, tuple[np.ndarray, ...]] | None = None  # see _keys_and_values
 
     # -- reading ------------------------------------------------------------------------------------
     @property
@@ -270,10 +271,9 @@ class Scene:
         q_side = self.query_side()
         qv, kv = self._encode(q_side), self._encode("source")
         q = self._projected(q_side, "q", qv.input)
-        k = self._projected("source", "k", kv.input)
-        v = self._projected("source", "v", kv.input)
-        n_q, n_k, h = q.shape[0], k.shape[0], s.num_heads
+        n_q, n_k, h = q.shape[0], kv.input.shape[0], s.num_heads
         mask = att.causal_mask(n_q, n_k) if s.causal else None
+        k, v, uniform = self._keys_and_values(kv, n_q, mask)
         d_head = self.d_model // h
         qh, kh, vh = att.split_heads(q, h), att.split_heads(k, h), att.split_heads(v, h)  # (h, n, d_head)
         if s.variant == "uniform":
@@ -283,13 +283,33 @@ class Scene:
             scale = 1.0 if s.variant == "dot" else 1.0 / math.sqrt(d_head)
             heads = att.scaled_dot_product_attention(qh, kh, vh, mask=mask, scale=scale, temperature=s.temperature)
         output = att.merge_heads(heads.output) @ self.model.w_o
-        uniform = att.uniform_attention(v, mask=mask, n_q=n_q).output @ self.model.w_o
         return SceneResult(
             query_words=qv.words, key_words=kv.words, query_vectors=qv, key_vectors=kv,
             q=q, k=k, v=v, scale=scale, head=min(self._state.head, h - 1),
             head_scores=heads.scores, head_weights=heads.weights, output=output,
             uniform_output=uniform, mask=mask,
         )
+
+    def _keys_and_values(self, kv: TokenVectors, n_q: int, mask: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        """k, v and the equal-weighting output ``(n_q, d_model)`` of the source side.
+
+        Kept while the key words, their k/v edits, the number of queries and the mask are the same: an edit of
+        a query (the usual one: dragging a q component) leaves them, and they were a third of each recompute.
+        The arrays are shared by the results that follow, so they are made read-only.
+        """
+        edits = frozenset((key, entry.value, math.copysign(1.0, entry.value))  # (-0.0 is kept as typed)
+                          for key, entry in self._state.overrides.items() if key[0] == "source" and key[2] != "q")
+        state = (kv, self.model, self.model.lexicon, n_q, mask is not None, edits)
+        kept = self._keys_values
+        if kept is not None and all(a is b for a, b in zip(kept[0][:3], state[:3])) and kept[0][3:] == state[3:]:
+            return kept[1]
+        k = self._projected("source", "k", kv.input)
+        v = self._projected("source", "v", kv.input)
+        uniform = att.uniform_attention(v, mask=mask, n_q=n_q).output @ self.model.w_o
+        for array in (k, v, uniform):
+            array.flags.writeable = False
+        self._keys_values = state, (k, v, uniform)
+        return k, v, uniform
 
     def _emit(self, *what: str) -> None:
         self._result = None
