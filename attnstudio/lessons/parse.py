@@ -7,7 +7,6 @@ step the first line that sets the key in question (``check``, ``kind = …``) is
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
@@ -67,6 +66,13 @@ _SETTING_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 _STEPS_HEADER = re.compile(r"^\s*\[\[\s*steps\s*\]\]\s*(#.*)?$")
 _TOML_LINE = re.compile(r"line (\d+)")
+
+
+def _close_matches(word: str, choices) -> list[str]:
+    """The likeliest meant choice for a misspelt ``word`` (none or one)."""
+    import difflib  # only for a lesson with a mistake: not a module every start loads
+
+    return difflib.get_close_matches(word, choices, n=1)
 
 
 def _is_number(v: Any) -> bool:
@@ -144,7 +150,7 @@ class _Reader:
                    *path: str | tuple[str, int]) -> None:
         for key in table:
             if key not in allowed:
-                guess = difflib.get_close_matches(key, allowed, n=1)
+                guess = _close_matches(key, allowed)
                 hint = f"; did you mean {guess[0]!r}?" if guess else f"; expected one of: {', '.join(allowed)}"
                 self.problem(f"{where} has an unknown key {key!r}{hint}", step, *path, key)
 
@@ -372,7 +378,7 @@ class _Reader:
                 continue
             for name in value:
                 if name not in PANELS:
-                    guess = difflib.get_close_matches(name, PANELS, n=1)
+                    guess = _close_matches(name, PANELS)
                     hint = f"did you mean {guess[0]!r}?" if guess else f"the panels are: {', '.join(PANELS)}"
                     self.problem(f"{where} panels: unknown panel {name!r}; {hint}", step, "panels", key)
             lists[key] = tuple(v for v in value if v in PANELS)
