@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+import pytest
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from attnstudio.gui.widgets import LiveLabelBox
@@ -83,3 +85,43 @@ def test_a_narrower_box_gets_the_height_its_text_needs_there(qtbot):
     qtbot.wait(20)
     panel.resize(200, 300)
     qtbot.waitUntil(lambda: _fits(label, box))
+
+
+class _Paints(QObject):
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def _shown_pixels(widget) -> bytes:
+    """What the window shows of ``widget`` now (what its paints left), not a fresh paint like ``grab()``."""
+    window = widget.window()
+    corner = widget.mapTo(window, QPoint(0, 0))
+    image = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), widget.width(), widget.height())
+    return image.toImage().convertToFormat(QImage.Format.Format_RGB32).constBits().tobytes()
+
+
+@pytest.mark.parametrize("paint_first", [True, False])  # as the benchmark's frame flush, and as the event loop
+def test_a_selectable_rich_text_label_paints_once_per_new_text_and_shows_it_whole(qtbot, paint_first):
+    from PySide6.QtCore import QCoreApplication
+
+    panel, label, box = _panel_with_box(qtbot, "<b>“black”</b> looks at each key<br>Σ exp(score − max) = 1.095")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    qtbot.wait(20)
+    for total in ("2.718", "31.4", "1.000"):
+        paints = _Paints(label)
+        label.setText(f"<b>“black”</b> looks at each key<br>Σ exp(score − max) = {total}")
+        if paint_first:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateRequest.value)
+        qtbot.waitUntil(lambda: paints.count > 0)
+        qtbot.wait(30)
+        assert paints.count == 1  # not once more after the layout
+        label.removeEventFilter(paints)
+        assert _shown_pixels(label) == label.grab().toImage().convertToFormat(
+            QImage.Format.Format_RGB32).constBits().tobytes()

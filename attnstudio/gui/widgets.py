@@ -119,6 +119,11 @@ class LiveLabelBox(QWidget):
     box passes the label's size on to its layout only when the label's height at the current width changes
     (the preferred and minimum widths of wrapped text are not followed: its layout gives the width).
     The label fills its own background, so it is repainted alone. Address the label, not the box.
+
+    A label with selectable or rich text lays its new text out when it paints, and that layout asks for a
+    repaint of the label, which Qt posts for after the paint: every edit painted the label twice. Measuring
+    its height lays it out at other widths and back, and asked for one more. Neither changes a pixel of what
+    the paint shows (the text it paints is the text laid out), so the box ignores those requests.
     """
 
     def __init__(self, label: QLabel, parent: QWidget | None = None) -> None:
@@ -126,14 +131,35 @@ class LiveLabelBox(QWidget):
         self.label = label
         label.setParent(self)
         label.setAutoFillBackground(True)
+        label.installEventFilter(self)
         self.setSizePolicy(label.sizePolicy())
         self.setFocusProxy(label)
         self._shape = self._measure()
 
+    @contextmanager
+    def _layout_updates_ignored(self) -> Iterator[None]:
+        """Calls within ignore the repaints the label's text control asks for (see the class)."""
+        controls = [child for child in self.label.children()
+                    if child.metaObject().className() == "QWidgetTextControl"]
+        previous = [control.blockSignals(True) for control in controls]
+        try:
+            yield
+        finally:
+            for control, blocked in zip(controls, previous):
+                control.blockSignals(blocked)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.label and event.type() == QEvent.Type.Paint:
+            with self._layout_updates_ignored():
+                self.label.event(event)  # the label's own paint, laying its text out
+            return True
+        return False
+
     def _measure(self) -> tuple:
         # Not the minimum size: for wrapped text Qt lays the text out at several widths to find it (~0.25 ms).
         label, width = self.label, self.width()
-        height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
+        with self._layout_updates_ignored():
+            height = label.heightForWidth(width) if label.hasHeightForWidth() else label.sizeHint().height()
         return height, label.sizePolicy()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
