@@ -6,6 +6,11 @@ same run. ``multi_head_attention`` (d_model 512, 8 heads) is shown against the s
 all six it does (three projections in, two in attention, one out). PyTorch's fused SDPA, when installed, is
 a peer (it returns only the output; ours also keeps the scores and weights a learner inspects).
 
+Each SDPA case also times ``softmax_minimum`` in the same interleaved run: the engine's softmax kernel over as
+many scores as the case has, in cache, plus the first touch of one more fresh n² array (the floor's Q·Kᵀ makes
+one, the engine returns two). Floor + that minimum is what NumPy's ufuncs cannot go below; the case's
+``decomposition`` gives it as a ratio to the floor, and the engine's time against it.
+
 Each thread configuration runs in its own process (BLAS reads its thread count when NumPy loads): the default
 (OpenBLAS uses every core) and one thread. On a loaded 2-core machine the default's BLAS threads wait for each
 other for whole scheduler slices, which can swamp both the engine and its floor; one thread is the comparison
@@ -54,11 +59,48 @@ def _estimate(fn, tries: int = 2) -> float:
     return best
 
 
+def _softmax_minimum(scores: np.ndarray):
+    """The softmax work the engine cannot skip beyond its floor's matmuls, as a callable timed beside them.
+
+    The floor's Q·Kᵀ writes one fresh n² array; the engine returns two (scores and weights), so its second one's
+    first touch (page faults and one write: ``np.empty(...).fill(0)``) is counted, and the engine's own softmax
+    kernel (exp, row sums, the rows scaled by 1/Σ: ``blocked.softmax_rows``) is run over as many scores as the
+    case has, a piece of its first rows at a time that stays in cache — no main-memory traffic at all. With a
+    threaded BLAS both run half on each of the engine's worker threads, as the engine's blocks do.
+    """
+    from attnstudio.engine import blocked
+
+    heads, n_q, n_k = scores.shape
+    rows = max(1, min(heads * n_q, blocked.SOFTMAX_BYTES // (n_k * scores.itemsize)))
+    hot_scores = np.ascontiguousarray(scores.reshape(-1, n_k)[:rows])  # (rows, n_k): real values, in cache
+    pieces = -(-heads * n_q // rows)
+    # Two threads where the engine takes two (enough scores for its blocks to be shared), else one.
+    pool = blocked._pool() if scores.nbytes >= min(blocked.PARALLEL_BYTES, blocked.SPLIT_BYTES) else None
+    workers = blocked._WORKERS if pool is not None else 1
+    scratch = [np.empty_like(hot_scores) for _ in range(workers)]
+
+    def part(i: int) -> None:
+        fresh = np.empty((heads * n_q // workers, n_k), scores.dtype)  # this thread's share of the weights
+        fresh.fill(0)
+        with np.errstate(over="ignore", under="ignore"):
+            for _ in range(i, pieces, workers):
+                blocked.softmax_rows(hot_scores, scratch[i])
+
+    def minimum() -> None:
+        jobs = [pool.submit(part, i) for i in range(1, workers)] if pool is not None else []
+        part(0)
+        for job in jobs:
+            job.result()
+
+    return minimum
+
+
 def _sdpa_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: int, high: int, torch) -> dict:
     from attnstudio.engine import scaled_dot_product_attention
 
     q, k, v = (rng.standard_normal((HEADS, n, D_HEAD)).astype(dtype) for _ in range(3))  # (h, n, d)
-    weights = scaled_dot_product_attention(q, k, v).weights  # (h, n, n): realistic values for the floor
+    first = scaled_dot_product_attention(q, k, v)
+    weights = first.weights  # (h, n, n): realistic values for the floor
     k_t = np.swapaxes(k, -1, -2)  # (h, d, n), a view, as the engine uses
 
     def engine() -> None:
@@ -69,7 +111,8 @@ def _sdpa_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low:
         np.matmul(weights, v)
 
     reps = repeats_for(_estimate(engine) + _estimate(floor), budget, low, high)
-    times = interleaved({"engine": engine, "two_matmuls": floor}, reps, warmup=1)
+    times = interleaved({"engine": engine, "two_matmuls": floor, "softmax_minimum": _softmax_minimum(first.scores)},
+                        reps, warmup=1)
     if torch is not None:
         # Timed apart, after: torch's OpenMP workers spin-wait after each call and would steal the cores
         # NumPy's BLAS threads need, if the calls were interleaved.
@@ -91,6 +134,15 @@ def _sdpa_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low:
         "ratio_vs_two_matmuls_min": ratio(stats["engine"], stats["two_matmuls"], "min_ms"),
         "paired_ratio_vs_two_matmuls": paired_ratio(times["engine"], times["two_matmuls"]),
         "floor_gflops": round(flops / (stats["two_matmuls"]["median_ms"] * 1e6), 2),
+    }
+    # The floor plus what no engine returning scores and weights can skip (see _softmax_minimum): how close
+    # to the floor NumPy's ufuncs can come at all.
+    floor_plus = stats["two_matmuls"]["median_ms"] + stats["softmax_minimum"]["median_ms"]
+    out["decomposition"] = {
+        "softmax_minimum_ms": stats["softmax_minimum"]["median_ms"],
+        "floor_plus_minimum_ms": round(floor_plus, 4),
+        "minimum_ratio": round(floor_plus / stats["two_matmuls"]["median_ms"], 3),
+        "engine_vs_floor_plus_minimum": round(stats["engine"]["median_ms"] / floor_plus, 3),
     }
     if "torch_sdpa" in stats:
         out["ratio_vs_torch_sdpa"] = ratio(stats["engine"], stats["torch_sdpa"])
@@ -124,7 +176,8 @@ def _mha_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: 
         np.matmul(merged, w_o)
 
     reps = repeats_for(_estimate(engine) + _estimate(six), budget, low, high)
-    times = interleaved({"engine": engine, "two_matmuls": two, "six_matmuls": six}, reps, warmup=1)
+    times = interleaved({"engine": engine, "two_matmuls": two, "six_matmuls": six,
+                         "softmax_minimum": _softmax_minimum(first.scores)}, reps, warmup=1)
     stats = {name: summary(t) for name, t in times.items()}
     out = {
         "function": "multi_head_attention", "n": n, "dtype": dtype, "d_model": D_MODEL, "heads": HEADS,
@@ -134,6 +187,13 @@ def _mha_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: 
         "ratio_vs_six_matmuls_p95": ratio(stats["engine"], stats["six_matmuls"], "p95_ms"),
         "ratio_vs_six_matmuls_min": ratio(stats["engine"], stats["six_matmuls"], "min_ms"),
         "paired_ratio_vs_six_matmuls": paired_ratio(times["engine"], times["six_matmuls"]),
+    }
+    floor_plus = stats["six_matmuls"]["median_ms"] + stats["softmax_minimum"]["median_ms"]
+    out["decomposition"] = {
+        "softmax_minimum_ms": stats["softmax_minimum"]["median_ms"],
+        "floor_plus_minimum_ms": round(floor_plus, 4),
+        "minimum_ratio": round(floor_plus / stats["six_matmuls"]["median_ms"], 3),
+        "engine_vs_floor_plus_minimum": round(stats["engine"]["median_ms"] / floor_plus, 3),
     }
     # The projections are matmuls it must do too: the fair floor of the whole layer is all six.
     out["within_target"] = out["ratio_vs_six_matmuls"] is not None and out["ratio_vs_six_matmuls"] <= TARGET_RATIO
@@ -192,7 +252,7 @@ def run(quick: bool = False) -> dict:
 
 def _case_lines(cases: list[dict]) -> list[str]:
     lines = [f"{'function (floor)':<26}{'dtype':<9}{'n':>6}{'reps':>6}{'engine med/p95 ms':>22}{'floor med/p95 ms':>22}"
-             f"{'ratio':>8}{'min':>7}{'paired':>8}{'torch':>8}{'load':>7}"]
+             f"{'ratio':>8}{'min':>7}{'paired':>8}{'torch':>8}{'load':>7}{'least':>7}{'×least':>8}"]
     nan = float("nan")
     for c in cases:
         s = c["stats"]
@@ -206,7 +266,9 @@ def _case_lines(cases: list[dict]) -> list[str]:
                      f"{s['engine']['median_ms']:>12.3f}/{s['engine']['p95_ms']:<9.3f}"
                      f"{s[floor]['median_ms']:>12.3f}/{s[floor]['p95_ms']:<9.3f}"
                      f"{r:>8.2f}{r_min:>7.2f}{paired if paired is not None else nan:>8.2f}"
-                     f"{torch_ratio if torch_ratio is not None else nan:>8.2f}{c['load_avg']['before'][0]:>7.2f}")
+                     f"{torch_ratio if torch_ratio is not None else nan:>8.2f}{c['load_avg']['before'][0]:>7.2f}"
+                     f"{c.get('decomposition', {}).get('minimum_ratio', nan):>7.2f}"
+                     f"{c.get('decomposition', {}).get('engine_vs_floor_plus_minimum', nan):>8.2f}")
     return lines
 
 
@@ -216,7 +278,10 @@ def report(result: dict) -> list[str]:
         lines.append(f"-- {name} --")
         lines.extend(_case_lines(config["cases"]))
     lines.append("ratio = engine median / floor median; min = ratio of the fastest runs; paired = median of "
-                 "per-repetition ratios; torch = engine / torch SDPA; load = 1-min load average before the case")
+                 "per-repetition ratios; torch = engine / torch SDPA; load = 1-min load average before the case; "
+                 "least = (floor + softmax_minimum) / floor, what an engine returning scores and weights cannot go "
+                 "below with NumPy's ufuncs (its softmax kernel on scores in cache, one more fresh n² array touched); "
+                 "×least = engine / (floor + softmax_minimum)")
     return lines
 
 
