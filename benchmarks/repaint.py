@@ -51,8 +51,16 @@ def build_window(n_tokens: int):
     QTest.qWaitForWindowExposed(window)
     _settle(app)  # the window sizes its docks once shown: split only after that
     # Out of the inspector's tabs, beside it: all four panels visible (a tabbed-away panel is never painted).
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, window.docks["traceDock"], Qt.Orientation.Horizontal)
-    window.docks["traceDock"].show()
+    # Both taken out and put back as neighbours: the trace moved out of the tabs alone left their tab bar
+    # behind, drawn across its bottom text (and splitting a dock still tabbed only adds a tab).
+    trace_dock, inspector_dock = window.docks["traceDock"], window.docks["inspectorDock"]
+    window.removeDockWidget(trace_dock)
+    window.removeDockWidget(inspector_dock)
+    _settle(app)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, inspector_dock)
+    window.splitDockWidget(inspector_dock, trace_dock, Qt.Orientation.Horizontal)
+    inspector_dock.show()
+    trace_dock.show()
     window.resizeDocks([window.docks["inspectorDock"], window.docks["traceDock"]], [640, 640], Qt.Orientation.Horizontal)
     source, target = sentence_pair(n_tokens)
     window.controller.set_sentence("source", source)
