@@ -16,7 +16,6 @@ concept, so their meaning vectors are equal, and equal unit vectors have the lar
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +24,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from attnstudio.engine.tokens import Token, normalize, tokenize
-from attnstudio.toml_cache import load_toml
+from attnstudio.toml_cache import is_toml_error, load_toml
 
 __all__ = ["Dimension", "Lexicon", "LexiconError", "WordInfo", "default_lexicon", "load_lexicon"]
 
@@ -149,8 +148,10 @@ def _read_toml(name: str, text: str) -> dict[str, Any]:
     """Parse one lexicon file (through its JSON copy in the user's cache folder, see ``attnstudio.toml_cache``)."""
     try:
         return load_toml(text, name, "lexicon")
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"{name}: not valid TOML ({exc})") from None
+    except ValueError as exc:
+        if is_toml_error(exc):
+            raise LexiconError(f"{name}: not valid TOML ({exc})") from None
+        raise
 
 
 def _expect(data: dict[str, Any], name: str, fmt: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -27,7 +26,7 @@ from attnstudio.lessons.errors import Problem
 from attnstudio.lessons.model import Lesson, PanelSetup, SceneSetup, Step, Task
 from attnstudio.lessons.refs import PANELS, TokenRef
 from attnstudio.scene import MODES, VARIANTS
-from attnstudio.toml_cache import load_toml
+from attnstudio.toml_cache import is_toml_error, load_toml
 
 __all__ = ["LESSON_FORMAT", "LESSON_VERSION", "LineLocator", "parse_lesson_text"]
 
@@ -427,16 +426,16 @@ def parse_lesson_text(text: str, file: str, origin: str = "user", default_id: st
         reader.problem("the file is empty; a lesson needs format, title, summary and [[steps]]")
         return None, reader.problems, locator
     try:
-        data = load_toml(text, file, "lessons") if cached else tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        reader.problems.append(Problem(file, f"not valid TOML: {exc}", int(match.group(1)) if match else None))
-        return None, reader.problems, locator
+        data = load_toml(text, file, "lessons" if cached else None)
     except RecursionError:  # tomllib recurses once per nested array or inline table
         reader.problems.append(Problem(file, "not a usable lesson file: lists or tables are nested too deeply"))
         return None, reader.problems, locator
-    except ValueError as exc:  # not a TOMLDecodeError: an integer of over 4300 digits
-        reader.problems.append(Problem(file, f"not a usable lesson file: {exc}"))
+    except ValueError as exc:
+        if is_toml_error(exc):
+            match = _TOML_LINE.search(str(exc))
+            reader.problems.append(Problem(file, f"not valid TOML: {exc}", int(match.group(1)) if match else None))
+        else:  # an integer of over 4300 digits
+            reader.problems.append(Problem(file, f"not a usable lesson file: {exc}"))
         return None, reader.problems, locator
     lesson = _lesson(reader, data, file, origin, default_id)
     errors = [p for p in reader.problems if p.severity == "error"]
