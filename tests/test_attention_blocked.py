@@ -292,3 +292,21 @@ def test_openblas_is_found_as_numpy_loaded_it():
         pytest.skip("NumPy here does not use OpenBLAS")
     get, _ = found
     assert get() >= 1
+
+
+def test_blocks_refused_after_others_wrote_their_output_leave_the_careful_path_right(small_blocks, monkeypatch):
+    # The output is written where the scaled queries lay: blocks done before a refused one have overwritten
+    # their queries, and the careful path must start again from the caller's q.
+    monkeypatch.setattr(blocked, "FUSE_BYTES", 1)  # products by block with any BLAS threading
+    rng = np.random.default_rng(14)
+    q, k, v = (rng.standard_normal((2, 40, 16)) for _ in range(3))
+    q[1, 30:] *= 1e300  # the last block's scores overflow
+    q_before = q.copy()
+    with np.errstate(all="raise"):
+        r = scaled_dot_product_attention(q, k, v)
+    np.testing.assert_array_equal(q, q_before)
+    assert np.isfinite(r.weights).all() and np.isfinite(r.output).all()
+    scores, weights, output = _reference(q[:1], k[:1], v[:1])  # the first head has finite scores throughout
+    np.testing.assert_allclose(r.output[0], output[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(r.weights[0], weights[0], rtol=1e-12, atol=1e-14)
+    assert not np.shares_memory(r.output, q) and not np.shares_memory(r.output, v)

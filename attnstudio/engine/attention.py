@@ -183,13 +183,15 @@ def scaled_dot_product_attention(
         bounded = n_q * n_k > (n_q + n_k) * max(d_k, 1) and _scores_are_bounded(q_scaled, k)
         if dtype in _FLOATS and min(q.size, k.size, v.size) > 0:
             # The usual case: finite scores that cannot overflow. Same numbers, computed in cache-sized blocks.
-            found = blocked_attention(q_scaled, k, v, mask, check_finite=not bounded)
+            # The output may be written over q_scaled (one array fewer); it is not read again.
+            found = blocked_attention(q_scaled, k, v, mask, check_finite=not bounded, output_in_q=True)
             if found is not None:
                 scores, weights, output = found
                 return AttentionResult(scores=scores, weights=weights, output=output)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., n_q, n_k)
-        finite = bounded or bool(np.isfinite(scores).all())
+            finite = False  # a block of scores was not finite
+        else:
+            scores = q_scaled @ np.swapaxes(k, -1, -2)  # (..., n_q, n_k)
+            finite = bounded or bool(np.isfinite(scores).all())
     if not finite:
         scores = _overflow_safe_scores(q, k, scale / t, dtype)
     return _finish(scores, v, mask)

@@ -102,14 +102,17 @@ def _blocks(batch: int, n_q: int, n_k: int, itemsize: int):
 
 
 def blocked_attention(
-    q_scaled: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, check_finite: bool = False
+    q_scaled: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, check_finite: bool = False,
+    output_in_q: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``(scores, weights, output)`` of attention, computed block by block (see the module docstring).
 
     ``q_scaled (..., n_q, d_k)``, ``k (..., n_k, d_k)``, ``v (..., n_k, d_v)`` of one float dtype, finite,
     leading dimensions broadcasting; ``mask`` boolean, broadcastable to ``(..., n_q, n_k)``, or None.
     With ``check_finite`` every block of scores is read once more and None is returned if one is not finite
-    (cheaper than a proof for small matrices; the caller then takes the careful path). Call it under
+    (cheaper than a proof for small matrices; the caller then takes the careful path). With ``output_in_q`` the
+    output may be written over ``q_scaled`` when their shapes agree (a block's queries are read before its
+    output rows are written; the caller owns ``q_scaled`` and must not read it afterwards). Call it under
     ``np.errstate(over="ignore", under="ignore", invalid="ignore")``: exp may overflow (softmax_rows) and unproved
     products may too; both are looked for explicitly.
     """
@@ -132,7 +135,10 @@ def blocked_attention(
 
     scores = np.empty((batch, n_q, n_k), dtype)
     weights = np.empty((batch, n_q, n_k), dtype)
-    output = np.empty((batch, n_q, d_v), dtype)
+    if output_in_q and d_v == d_k and q_scaled.shape == batch_shape + (n_q, d_k) and q_scaled.flags.c_contiguous:
+        output = q3  # (B, n_q, d_v): one array fewer to allocate and fault in
+    else:
+        output = np.empty((batch, n_q, d_v), dtype)
     blocks = list(_blocks(batch, n_q, n_k, dtype.itemsize))
     if len(blocks) == 1 and batch >= _WORKERS > 1 and scores.nbytes >= SPLIT_BYTES:
         # Every head fits in one block (a real model's 12 heads × 128 tokens): a group of heads per thread.
