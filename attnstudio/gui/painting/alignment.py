@@ -309,6 +309,22 @@ def alignment_static_matches(a: AlignmentFigure | None, b: AlignmentFigure) -> b
     """Whether ``a`` and ``b`` differ at most in the focused query's weights: then the static layer is the same."""
     if a is None or a is b:
         return a is b
+    # Asked about the same two figures several times per edit (canvas and heatmap, when the edit comes in and
+    # when they paint): figures are not changed once made, so the answer is kept for the last few pairs.
+    kept = _STATIC_MATCHES.get((id(a), id(b)))
+    if kept is not None and kept[0] is a and kept[1] is b:
+        return kept[2]
+    same = _static_matches(a, b)
+    if len(_STATIC_MATCHES) >= 8:
+        _STATIC_MATCHES.clear()
+    _STATIC_MATCHES[(id(a), id(b))] = (a, b, same)
+    return same
+
+
+_STATIC_MATCHES: dict[tuple[int, int], tuple[AlignmentFigure, AlignmentFigure, bool]] = {}
+
+
+def _static_matches(a: AlignmentFigure, b: AlignmentFigure) -> bool:
     same = (a.query_labels == b.query_labels and a.key_labels == b.key_labels and a.focus == b.focus
             and a.title == b.title and a.queries_on_top == b.queries_on_top and a.query_caption == b.query_caption
             and a.key_caption == b.key_caption and a.empty_message == b.empty_message
