@@ -207,7 +207,9 @@ class QueryKeySpace(QWidget):
                                        "Draw the query at its real length (the keys may then huddle near the origin).")
         self.fit_button = name_widget(QPushButton("Fit", self), "qkFit", "Fit the view",
                                       "Zoom so the query, the keys and the origin are all visible")
-        self.plot = name_widget(pg.PlotWidget(self), "qkPlot", "Query and key points",
+        # No context menus: enableMenu=False spares the view box its menu (two settings forms, ~3 ms of every
+        # start) instead of building it and throwing it away; the plot's own menu is switched off just after.
+        self.plot = name_widget(pg.PlotWidget(self, enableMenu=False), "qkPlot", "Query and key points",
                                 "Drag the round handle (the query). Drag elsewhere to pan, wheel to zoom.")
         self.plot.setAntialiasing(True)
         self.plot.setMenuEnabled(False)
