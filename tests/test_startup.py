@@ -63,3 +63,22 @@ def test_a_cached_copy_is_used_only_for_the_very_text_it_was_parsed_from(tmp_pat
     assert load_toml(text, "x.toml", "lessons") == {"title": "one", "value": 1.5}
     assert load_toml(text, "x.toml", "lessons") == {"title": "one", "value": 1.5}  # and the copy mended
     assert json.loads(copy.read_text(encoding="utf-8"))["text"] == text
+
+
+def test_the_lexicon_s_word_keys_are_exactly_normalize_of_each_word():
+    # load_lexicon inlines normalize() for ASCII words (a call per word was a third of its time): the keys must
+    # stay exactly what normalize() makes of every word, the first concept listed keeping an ambiguous form.
+    from attnstudio.engine.lexicon import _package_files, _read_toml, load_lexicon
+    from attnstudio.engine.tokens import normalize
+
+    files = _package_files()
+    lexicon = load_lexicon(files)
+    for name, text in files.items():
+        data = _read_toml(name, text)
+        if data.get("format") != "attnstudio-lexicon-language":
+            continue
+        expected: dict[str, str] = {}
+        for concept, words in data["words"].items():
+            for word in words:
+                expected.setdefault(normalize(word), concept)
+        assert lexicon.languages[data["language"]]["forms"] == expected, name
