@@ -5,6 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+import shiboken6
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QVBoxLayout, QWidget
 
@@ -129,6 +131,8 @@ class LiveLabelBox(QWidget):
     def __init__(self, label: QLabel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = label
+        self._control: QObject | None = None
+        self._control_kind: tuple | None = None
         label.setParent(self)
         label.setAutoFillBackground(True)
         label.installEventFilter(self)
@@ -136,16 +140,33 @@ class LiveLabelBox(QWidget):
         self.setFocusProxy(label)
         self._shape = self._measure()
 
+    def _text_control(self) -> QObject | None:
+        """The label's text control (Qt makes one for rich or selectable text), found once: listing a widget's
+        children from Python costs ~0.1 ms."""
+        control = self._control
+        if control is not None and shiboken6.isValid(control):
+            return control
+        label = self.label
+        text = label.text()
+        # What makes Qt create one: rich text, or any interaction, with some text.
+        kind = (label.textFormat(), label.textInteractionFlags(), label.openExternalLinks(), bool(text),
+                QtGui.Qt.mightBeRichText(text))
+        if control is None and kind == self._control_kind:  # looked for with these settings: there was none
+            return None
+        self._control_kind = kind
+        self._control = next((child for child in self.label.children()
+                              if child.metaObject().className() == "QWidgetTextControl"), None)
+        return self._control
+
     @contextmanager
     def _layout_updates_ignored(self) -> Iterator[None]:
         """Calls within ignore the repaints the label's text control asks for (see the class)."""
-        controls = [child for child in self.label.children()
-                    if child.metaObject().className() == "QWidgetTextControl"]
-        previous = [control.blockSignals(True) for control in controls]
+        control = self._text_control()
+        blocked = control is not None and control.blockSignals(True)
         try:
             yield
         finally:
-            for control, blocked in zip(controls, previous):
+            if control is not None:
                 control.blockSignals(blocked)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)

@@ -170,8 +170,10 @@ def _viridis_table() -> np.ndarray:
 
 def viridis(t: np.ndarray) -> np.ndarray:
     """Colours of values in [0, 1] as (..., 4) uint8 RGBA. Values are clipped; NaN shows as 0."""
-    t = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0, posinf=1.0, neginf=0.0)
-    return _viridis_table()[np.rint(np.clip(t, 0.0, 1.0) * 255.0).astype(np.intp)]
+    # fmax/fmin pass the number over a NaN: NaN and −inf go to 0, +inf to 1, in two passes (nan_to_num and
+    # clip took ~8 µs each time a row of the heatmap was coloured again)
+    t = np.fmin(np.fmax(np.asarray(t, dtype=np.float64), 0.0), 1.0)
+    return _viridis_table()[np.rint(t * 255.0).astype(np.intp)]
 
 
 def _begin(painter: QPainter) -> None:
