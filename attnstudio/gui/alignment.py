@@ -246,7 +246,7 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
 
     # -- layout: scroll sideways when the words do not fit --------------------------------------------
     def _info_height(self) -> float:
-        return QFontMetricsF(self._theme.font(MIN_FONT_PX + 3)).height() + 6
+        return self._theme.font_height(MIN_FONT_PX + 3) + 6
 
     def _content_width(self) -> float:
         return max(float(self.width()), alignment_min_width(self._shown(), self._theme))

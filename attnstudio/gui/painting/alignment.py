@@ -101,7 +101,7 @@ def _label_budget(height: float, has_title: bool) -> float:
 def alignment_min_width(fig: AlignmentFigure, theme: Theme) -> float:
     """The narrowest width at which every label still shows (rotated, smallest font); narrower must scroll."""
     n = max(len(fig.query_labels), len(fig.key_labels), 1)
-    return n * (QFontMetricsF(theme.font(MIN_FONT_PX)).height() + 2) + 2 * MARGIN + 1
+    return n * (theme.font_height(MIN_FONT_PX) + 2) + 2 * MARGIN + 1
 
 
 FIGURE_FLAT_WIDTH = 1400.0  # a standalone figure wider than this rotates its labels instead (slides are ~1280 px)

@@ -79,6 +79,10 @@ class Theme:
         font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
         return font
 
+    def font_height(self, px: float, bold: bool = False) -> float:
+        """``QFontMetricsF(self.font(px, bold)).height()``, remembered (asked at every edit)."""
+        return _font_height(self.font_family, max(1, round(px)), bool(bold))
+
 
 # Every repaint lays the same labels out again (an edit changes the weights, not the words): measure each
 # (font, text) once. QFont.key() names the family, size and weight; the fonts here are sized in pixels, so
@@ -99,6 +103,15 @@ def text_widths(font: QFont, texts: Iterable[str]) -> list[float]:
             width = _WIDTHS[(key, text)] = metrics.horizontalAdvance(text)
         widths.append(width)
     return widths
+
+
+@functools.lru_cache(maxsize=256)
+def _font_height(family: str, px: int, bold: bool) -> float:
+    font = QFont(family)
+    font.setPixelSize(px)
+    font.setBold(bold)
+    font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+    return QFontMetricsF(font).height()
 
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
