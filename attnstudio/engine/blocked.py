@@ -46,7 +46,9 @@ ROW_ALIGN = 192
 SOFTMAX_BYTES = 1 << 18
 # Below this many bytes of scores a second thread costs more to wake than it saves.
 PARALLEL_BYTES = 1 << 20
-SPLIT_BYTES = 1 << 18  # whole heads: a real model's 12 × 128 × 128 scores (0.8 MB) are worth two threads
+# Whole heads: a real model's 12 × 128 × 128 float32 scores (0.8 MB) are worth two threads, 8 × 64 × 64 float64
+# (256 KiB) are not (0.75–0.92× the time on one thread: waking the second costs more than half the work).
+SPLIT_BYTES = 1 << 19
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 # Whether BLAS spreads each matmul over the cores itself (it reads these variables when NumPy loads).
 _BLAS_THREADED = _CORES > 1 and not any(
@@ -60,7 +62,7 @@ _POOL: ThreadPoolExecutor | None = None
 # With a threaded BLAS, whether the two threads each run their blocks' products too, BLAS set to one thread
 # meanwhile (see _one_blas_thread): the scores then stay in cache from their product to the weights' product.
 FUSE_WITH_OWN_THREADS = True
-FUSE_BYTES = 1 << 18  # below this many bytes of scores, BLAS's threads keep the whole products (small jobs)
+FUSE_BYTES = SPLIT_BYTES  # below this many bytes of scores, BLAS keeps the whole products (one thread takes them)
 
 
 def _pool() -> ThreadPoolExecutor | None:
@@ -183,7 +185,10 @@ def blocked_attention(
             np.matmul(w, v3[heads], out=output[heads, rows])  # a row of zero weights gives a zero output
         return True
 
-    with _one_blas_thread() if blas_switch else contextlib.nullcontext():
+    if blas_switch:
+        with _one_blas_thread():
+            done = _run_blocks(attend, blocks, pool)
+    else:
         done = _run_blocks(attend, blocks, pool)
     if not done:
         return None
