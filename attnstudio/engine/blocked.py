@@ -19,8 +19,10 @@ cannot be reached (another BLAS), the two matmuls stay whole-matrix calls (BLAS'
 only the softmax goes by blocks: the scores then go to main memory and are read back once.
 
 Each row goes through the same operations in the same order as in the whole-matrix version (attention.softmax
-calls softmax_rows too): the numbers are the same to the last bit, except that BLAS may round a product differently at a block's edge for some shapes
-(seen here only with vector widths below 16, in the last place).
+calls softmax_rows too): the numbers are the same to the last bit as that version's on one BLAS thread, except
+that BLAS may round a product differently at a block's edge for some shapes (seen here only with vector widths
+below 16, in the last place). Products on BLAS's own threads (small jobs, or another BLAS) are cut elsewhere and
+may differ from those in the last place.
 
 Scores come here either proved finite by the caller (``attention._scores_are_bounded``) or checked block by
 block (``check_finite``): then no score is NaN or +inf, and the only -inf scores are the masked ones.
@@ -259,7 +261,9 @@ def _find_openblas():
 def _one_blas_thread():
     """OpenBLAS on one thread while inside (our threads run a product each), its count restored on leaving.
 
-    The count is process-wide: calls that overlap share one lowering, and the last one out restores it.
+    The count is process-wide: calls that overlap share one lowering, and the last one out restores it; a
+    product another thread of the program computes meanwhile runs on one core (later, and rounded as on one
+    thread: for some shapes a different last place than BLAS's threads give).
     """
     global _BLAS_USERS, _BLAS_SAVED
     get, set_ = _openblas_threads()
