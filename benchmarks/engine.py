@@ -154,8 +154,11 @@ def _mha_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: 
     from attnstudio.engine import merge_heads, multi_head_attention, split_heads
 
     x = rng.standard_normal((n, D_MODEL)).astype(dtype)  # (n, d_model)
-    w_q, w_k, w_v, w_o = (rng.standard_normal((D_MODEL, D_MODEL)).astype(dtype) / np.sqrt(D_MODEL) for _ in range(4))
+    # Scaled before the cast: a float32 array divided by NumPy's float64 sqrt is float64 (NEP 50), and the
+    # "float32" case computed in float64 until this was noticed.
+    w_q, w_k, w_v, w_o = ((rng.standard_normal((D_MODEL, D_MODEL)) / np.sqrt(D_MODEL)).astype(dtype) for _ in range(4))
     first = multi_head_attention(x, x, w_q, w_k, w_v, w_o, HEADS)
+    assert first.weights.dtype == first.output.dtype == np.dtype(dtype), (first.weights.dtype, dtype)
     q, k, v, weights = first.q, first.k, first.v, first.weights  # (h, n, d_head), (h, n, n)
     k_t = np.swapaxes(k, -1, -2)
     merged = merge_heads(first.head_outputs)  # (n, d_model)
