@@ -30,8 +30,8 @@ solution = [{ override = { token = "black", stage = "q", dim = "animal", value =
 
 
 def panel_of(window):
-    panel = window.findChild(QWidget, "lessonPanel")
-    assert panel is not None
+    panel = window.lesson_panel  # built on first use
+    assert window.findChild(QWidget, "lessonPanel") is panel
     return panel
 
 
@@ -64,10 +64,27 @@ def click_key_in_canvas(qtbot, window, key_index: int) -> None:
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
 
 
+def test_the_player_is_built_on_first_use_and_the_menus_work_before(window, qtbot):
+    assert window.findChild(QWidget, "lessonPanel") is None  # behind the sentences' tab: not built at start
+    menu = window.lessons_menu
+    assert [a.objectName() for a in menu.actions()] == ["actionOpenLesson", "actionLeaveLesson"]
+    assert not window.findChild(QAction, "actionLeaveLesson").isEnabled()
+    window.leave_lesson()  # (model mode and closing do this) leaving a lesson never opened builds nothing
+    assert window.findChild(QWidget, "lessonPanel") is None
+    menu.aboutToShow.emit()  # opening the menu lists the lessons
+    assert window.findChild(QWidget, "lessonPanel") is window.lesson_panel
+    titles = [a.text() for a in menu.actions()]
+    assert titles[0] == f"&1 {shipped_lessons()[0].title}" and len(titles) == len(SHIPPED) + 3
+    menu.actions()[0].trigger()
+    assert window.lesson_panel.active and window.findChild(QAction, "actionLeaveLesson").isEnabled()
+    window.findChild(QAction, "actionLeaveLesson").trigger()
+    assert not window.lesson_panel.active
+
+
 def test_panel_has_names_a_dock_and_menu_entries(window):
     panel = panel_of(window)
     assert panel.accessibleName() == "Lesson player"
-    assert window.findChild(QDockWidget, "lessonDock").widget() is panel
+    assert panel.parent() is window.findChild(QDockWidget, "lessonDock").widget()  # the holder built it
     for name in ("actionOpenLesson", "actionLeaveLesson"):
         assert window.findChild(QAction, name) is not None
     assert window.lesson_panel.action_open_lesson in window.file_menu.actions()

@@ -245,10 +245,10 @@ def test_export_weights_in_model_mode_writes_the_shown_view_as_the_cli_does(load
 def test_model_mode_during_a_lesson_leaves_it_and_comes_back_to_the_learners_layout(window, qtbot):
     from attnstudio.lessons import shipped_lessons
 
+    lessons = window.lesson_panel  # built on first use: in a short window its height re-splits the left column
     qtbot.wait(50)  # the first sharing out of the dock sizes
     scene_before = window.controller.scene.to_dict()
     layout_before = layout_of(window, sizes=True)
-    lessons = window.lesson_panel
     assert lessons.start_lesson(shipped_lessons()[0])
     assert lessons.active
     window.findChild(QAction, "actionMode_model").trigger()  # the selector may be locked by the lesson

@@ -88,7 +88,7 @@ class Monkey:
         self.seconds: collections.Counter[str] = collections.Counter()  # time spent per kind of action
         self.done = 0
         self.checkpoints = 0
-        self.lesson_panel = window.findChild(QWidget, "lessonPanel")
+        self.lesson_panel = window.lesson_panel  # (built on first use)
         actions: list[tuple[int, Callable[[], str | None]]] = [
             (14, self.type_words), (6, self.backspace), (5, self.paste_sentence), (3, self.press_enter),
             (8, self.type_in_cell), (4, self.nudge_cell), (2, self.delete_cell), (6, self.drag_bar),

@@ -42,10 +42,34 @@ def test_the_window_module_imports_its_qt_free_half_before_pyside6():
     # Qt-free packages come first.
     probe = ("import sys; import attnstudio.gui.app; order = list(sys.modules); "
              "qt = order.index('PySide6'); "
-             "print(all(order.index(m) < qt for m in ('numpy', 'attnstudio.scene', 'attnstudio.lessons')))")
+             "print(all(order.index(m) < qt for m in ('numpy', 'attnstudio.scene')))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+WINDOW_PROBE = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from attnstudio.gui.app import make_application
+from attnstudio.gui.main_window import MainWindow
+app = make_application([])
+window = MainWindow()
+window.show()
+app.processEvents()
+print("at start:", "attnstudio.lessons" in sys.modules, window._lesson_holder.built)
+window.docks["lessonDock"].raise_()
+for _ in range(5):
+    app.processEvents()
+print("tab shown:", "attnstudio.lessons" in sys.modules, window._lesson_holder.built)
+"""
+
+
+def test_the_lessons_load_when_their_tab_is_first_shown_not_at_start(tmp_path):
+    env = {**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", WINDOW_PROBE], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-2:] == ["at start: False False", "tab shown: True True"]
 
 
 def test_a_cached_copy_is_used_only_for_the_very_text_it_was_parsed_from(tmp_path, monkeypatch):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 # The window's Qt-free half is imported before PySide6 on purpose. Once PySide6 is loaded, it reads back the source
 # of every module imported after it (shibokensupport looks for ``from __feature__ import …``), ~0.15 ms a module:
-# NumPy, the engine, the scene and the lessons are ~110 modules that need no such look, ~20 ms of every start.
-import attnstudio.lessons  # noqa: F401  (before PySide6, see above)
+# NumPy, the engine and the scene are ~90 modules that need no such look. (The lessons are imported when their
+# panel is first shown.)
 import attnstudio.scene  # noqa: F401  (before PySide6, see above)
 from PySide6.QtCore import QCoreApplication, QSize, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap

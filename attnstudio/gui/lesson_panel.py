@@ -63,7 +63,11 @@ class LessonPanel(QWidget):
 
     active_changed = Signal(bool)  # a lesson started (True) or ended (False)
 
-    def __init__(self, controller: Controller, host: QMainWindow, progress: Progress | None = None) -> None:
+    def __init__(self, controller: Controller, host: QMainWindow, open_action: QAction, leave_action: QAction,
+                 progress: Progress | None = None) -> None:
+        """``open_action`` and ``leave_action`` are the window's "Open Lesson…" and "Leave Lesson" (they exist
+        before the player is built, in the File and Lessons menus): the player lists them in the Lessons menu and
+        enables "Leave Lesson" while a lesson runs."""
         super().__init__(host)
         name_widget(self, "lessonPanel", "Lesson player",
                     "Guided lessons: read a step, do its task, move on. Alt+Left / Alt+Right: back / next.")
@@ -87,7 +91,8 @@ class LessonPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.pages)
-        self._build_actions()
+        self.action_open_lesson = open_action
+        self.action_leave_lesson = leave_action
         self._build_shortcuts()
         self.reload_library()
         if self.progress.load_problem:
@@ -173,17 +178,6 @@ class LessonPanel(QWidget):
         row.addWidget(self.leave_button)
         return row
 
-    def _build_actions(self) -> None:
-        self.action_open_lesson = QAction("Open &Lesson…", self.host)
-        self.action_open_lesson.setObjectName("actionOpenLesson")
-        self.action_open_lesson.setStatusTip("Open a lesson file (*.toml) from anywhere")
-        self.action_open_lesson.triggered.connect(self.open_lesson_dialog)
-        self.action_leave_lesson = QAction("&Leave Lesson", self.host)
-        self.action_leave_lesson.setObjectName("actionLeaveLesson")
-        self.action_leave_lesson.setStatusTip("End the lesson and get your own scene back")
-        self.action_leave_lesson.triggered.connect(self.leave)
-        self.action_leave_lesson.setEnabled(False)
-
     def _build_shortcuts(self) -> None:
         for keys, slot in (("Alt+Left", self.back), ("Alt+Right", self.next)):  # while the panel has focus
             shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -210,14 +204,6 @@ class LessonPanel(QWidget):
         menu.addSeparator()
         menu.addAction(self.action_open_lesson)
         menu.addAction(self.action_leave_lesson)
-
-    def attach_menu(self, menu: QMenu) -> None:
-        menu.aboutToShow.connect(self._refill_menu)
-        self._menu = menu
-        self.fill_menu(menu)
-
-    def _refill_menu(self) -> None:
-        self.fill_menu(self._menu)
 
     def _on_menu_lesson(self) -> None:
         action = self.sender()

@@ -35,15 +35,16 @@ from attnstudio.gui.controls_panel import ControlsPanel
 from attnstudio.gui.errors import guard_overrides
 from attnstudio.gui.heatmap import HeatmapView
 from attnstudio.gui.inspector import VectorInspector
-from attnstudio.gui.lesson_panel import LessonPanel
 from attnstudio.gui.model_mode import ModelMode, centre_stack, set_model_page
 from attnstudio.gui.painting import Theme
 from attnstudio.gui.qkspace import QueryKeySpace
 from attnstudio.gui.sentence_panel import SentencePanel
+from attnstudio.gui.tab_bars import TabBarTidier
 from attnstudio.gui.widgets import LazyPanel, name_widget
 from attnstudio.scene import Scene
 
 if TYPE_CHECKING:
+    from attnstudio.gui.lesson_panel import LessonPanel
     from attnstudio.gui.model_panel import ModelPanel
     from attnstudio.gui.trace import ComputationPanel
 
@@ -108,10 +109,13 @@ class MainWindow(QMainWindow):
         self.docks["undoDock"].visibilityChanged.connect(self._on_undo_dock_visible)
         self.docks["traceDock"].visibilityChanged.connect(self._trace_panel.build_when_visible)
         # Lessons share the sentences' place: their steps lock the sentences, and the text needs the height.
-        self.lesson_panel = LessonPanel(self.controller, self)
-        self._dock("lessonDock", "Lessons", self.lesson_panel, left)
+        # The player starts behind the sentences' tab: built when its tab is shown, or a lesson is asked for.
+        self._lesson_holder = LazyPanel("lessonHolder", self._make_lesson_panel)
+        self._dock("lessonDock", "Lessons", self._lesson_holder, left)
         self.tabifyDockWidget(self.docks["sentenceDock"], self.docks["lessonDock"])
         self.docks["sentenceDock"].raise_()
+        self.docks["lessonDock"].visibilityChanged.connect(self._lesson_holder.build_when_visible)
+        self.tab_bar_tidier = TabBarTidier(self)  # hides the stray tab strips Qt leaves (see tab_bars)
 
         self._build_actions()
         self._build_menus()
@@ -176,6 +180,25 @@ class MainWindow(QMainWindow):
         """
         return self._trace_panel.widget()
 
+    @property
+    def lesson_panel(self) -> LessonPanel:
+        """The lesson list and player, built the first time its tab is shown or a lesson is asked for.
+
+        Building it at start read every shipped lesson and built the player's pages (~50 ms of CPU before the
+        first paint) for a tab that starts behind the sentences'.
+        """
+        return self._lesson_holder.widget()
+
+    def _make_lesson_panel(self) -> LessonPanel:
+        from attnstudio.gui.lesson_panel import LessonPanel
+
+        return LessonPanel(self.controller, self, self.action_open_lesson, self.action_leave_lesson)
+
+    def leave_lesson(self) -> None:
+        """End the running lesson, if any (a player never built has none)."""
+        if self._lesson_holder.built:
+            self.lesson_panel.leave()
+
     def ensure_panels(self) -> None:
         """Build every panel that is built on first use (lessons address panels by their objectNames)."""
         self._trace_panel.widget()
@@ -233,6 +256,12 @@ class MainWindow(QMainWindow):
                                                 "Export the alignment or the heatmap as PNG, SVG or PDF")
         self.action_export_weights = self._action("actionExportWeights", "Export &Weights…", self.export_weights,
                                                   None, "Save the attention weights as a CSV table or a JSON file")
+        self.action_open_lesson = self._action("actionOpenLesson", "Open &Lesson…",
+                                                lambda: self.lesson_panel.open_lesson_dialog(), None,
+                                                "Open a lesson file (*.toml) from anywhere")
+        self.action_leave_lesson = self._action("actionLeaveLesson", "&Leave Lesson", self.leave_lesson, None,
+                                                "End the lesson and get your own scene back")
+        self.action_leave_lesson.setEnabled(False)  # the player enables it while a lesson runs
         self.action_copy_image = self._action("actionCopyImage", "Copy &Image", self.copy_image, "Ctrl+Shift+C",
                                               "Copy the alignment (the heatmap, when it has the focus) as an image")
         self.action_open_model = self._action("actionOpenModel", "Open &Model…", self.open_model, None,
@@ -259,7 +288,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addAction(self.lesson_panel.action_open_lesson)
+        file_menu.addAction(self.action_open_lesson)
         file_menu.addAction(self.action_open_model)
         file_menu.addSeparator()
         for action in (self.action_save, self.action_save_as):
@@ -295,7 +324,10 @@ class MainWindow(QMainWindow):
 
         lessons_menu = bar.addMenu("&Lessons")
         lessons_menu.setObjectName("menuLessons")
-        self.lesson_panel.attach_menu(lessons_menu)
+        # Both actions now; the lessons themselves are listed each time the menu opens (the player is built then).
+        lessons_menu.addAction(self.action_open_lesson)
+        lessons_menu.addAction(self.action_leave_lesson)
+        lessons_menu.aboutToShow.connect(lambda: self.lesson_panel.fill_menu(lessons_menu))
         self.lessons_menu = lessons_menu
 
         help_menu = bar.addMenu("&Help")
@@ -521,8 +553,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["sentenceDock"], self.docks["heatmapDock"]],
                          [int(w * 0.25), int(w * 0.30)], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["inspectorDock"]], [int(h * 0.28)], Qt.Orientation.Vertical)
+        # Both sentences with all their words first (without a scroll bar where the height allows), the controls
+        # below them: together 70% of the height, as the inspector takes most of the rest.
+        sentences = max(int(h * 0.36), self.docks["sentenceDock"].sizeHint().height())
         self.resizeDocks([self.docks["sentenceDock"], self.docks["controlsDock"]],
-                         [int(h * 0.36), int(h * 0.34)], Qt.Orientation.Vertical)
+                         [sentences, max(int(h * 0.70) - sentences, int(h * 0.2))], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["heatmapDock"], self.docks["queryKeyDock"]],
                          [int(h * 0.32), int(h * 0.38)], Qt.Orientation.Vertical)
 
@@ -535,7 +570,7 @@ class MainWindow(QMainWindow):
         self._size_docks()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.lesson_panel.leave()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
+        self.leave_lesson()  # keep the learner's own scene and layout, not the lesson's (progress is saved)
         if not self._confirm_discard():
             event.ignore()  # still in model mode, a model still loading, if that is where the learner was
             return

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QWidget
 
 from attnstudio.gui.controls_panel import MODEL_MODE, MODEL_MODE_LABEL, MODES
-from attnstudio.gui.lesson_stage import hide_stale_tab_bars
+from attnstudio.gui.tab_bars import hide_stale_tab_bars
 
 if TYPE_CHECKING:
     from attnstudio.gui.main_window import MainWindow
@@ -103,7 +103,7 @@ class ModelMode(QObject):
         else:
             self._leave()
         for action in (window.action_reset_vectors, window.lessons_menu.menuAction(),
-                       window.lesson_panel.action_open_lesson):
+                       window.action_open_lesson):
             action.setEnabled(not on)
         self.sync_actions()
         window.show_message("Real model mode: a pretrained BERT's heads, read offline." if on else
@@ -111,7 +111,7 @@ class ModelMode(QObject):
 
     def _enter(self) -> None:
         window = self.window
-        window.lesson_panel.leave()  # a lesson owns the layout; it gives it back before the model takes it
+        window.leave_lesson()  # a lesson owns the layout; it gives it back before the model takes it
         self.toy_state = window.saveState(MODEL_MODE_STATE)
         for name, dock in window.docks.items():
             dock.setVisible(name in MODEL_MODE_DOCKS)
@@ -142,4 +142,4 @@ class ModelMode(QObject):
                                Qt.Orientation.Horizontal)
 
     def _tidy_tab_bars(self) -> None:
-        hide_stale_tab_bars(self.window)  # Qt 6.11 leaves a stray tab strip after restoreState (see lesson_stage)
+        hide_stale_tab_bars(self.window)  # Qt 6.11 leaves a stray tab strip after restoreState (see tab_bars)

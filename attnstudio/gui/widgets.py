@@ -7,7 +7,7 @@ from typing import Callable, Iterator
 
 import shiboken6
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QVBoxLayout, QWidget
 
 from attnstudio.gui.errors import guard_overrides
@@ -253,5 +253,14 @@ class LazyPanel(QWidget):
         return self._widget
 
     def build_when_visible(self, visible: bool) -> None:
-        if visible:
+        """Connected to the dock's ``visibilityChanged``: build once the dock is really on screen.
+
+        Checked at the next turn of the event loop: ``restoreState`` (model mode's way back, a saved layout) also
+        says "visible" for a dock it then parks behind another tab, where nobody sees it.
+        """
+        if visible and self._widget is None:
+            QTimer.singleShot(0, self._build_if_on_screen)
+
+    def _build_if_on_screen(self) -> None:
+        if self._widget is None and self.isVisible() and not self.visibleRegion().isEmpty():
             self.widget()
