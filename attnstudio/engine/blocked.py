@@ -35,9 +35,12 @@ import ctypes
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 # A block of scores of about this many bytes is processed at a time: small enough that it and its weights
 # (the same size again) mostly sit in a core's 2 MiB L2 cache, big enough that the Python per block stays negligible.
@@ -73,6 +76,8 @@ def _pool() -> ThreadPoolExecutor | None:
     if _WORKERS < 2:
         return None
     if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor  # (~2 ms of imports: when first needed, not at start)
+
         _POOL = ThreadPoolExecutor(max_workers=_WORKERS - 1, thread_name_prefix="attnstudio-attention")
     return _POOL
 

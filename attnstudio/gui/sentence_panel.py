@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.widgets import FlowLayout, signals_blocked
+from attnstudio.toml_cache import load_toml
 
 __all__ = ["SentencePanel", "example_pairs"]
 
@@ -29,7 +29,7 @@ MAX_CHIPS = 200
 def example_pairs() -> list[dict[str, str]]:
     """The example sentence pairs shipped in ``data/examples.toml``."""
     text = resources.files("attnstudio").joinpath("data", "examples.toml").read_text(encoding="utf-8")
-    return list(tomllib.loads(text)["examples"])
+    return list(load_toml(text, "examples.toml", "examples")["examples"])  # a JSON copy: no TOML parser at start
 
 
 class TokenChip(QToolButton):
