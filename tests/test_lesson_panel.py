@@ -351,6 +351,29 @@ def test_a_lesson_keeps_the_learners_undo_history_aside_and_gives_it_back(window
     assert not window.is_modified(), "undone back to where the learner began: clean, as before the lesson"
 
 
+def test_a_lesson_that_fails_to_start_with_a_bug_leaves_everything_as_it_was(window, qtbot, monkeypatch):
+    from attnstudio.lessons import LessonSession
+
+    controller = window.controller
+    controller.set_component("target", 1, "q", 5, 3.25)
+    mine, history = controller.scene.to_dict(), controller.undo_stack
+    panel = window.lesson_panel
+
+    def broken(self, step=None):
+        raise KeyError("a bug in a step")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LessonSession, "start", broken)
+        with pytest.raises(KeyError):
+            panel.start_lesson(shipped_lessons()[0])
+    assert not panel.active and not controller.separate_history
+    assert controller.undo_stack is history and window.undo_group.activeStack() is history
+    assert controller.scene.to_dict() == mine and window.action_undo.isEnabled()
+    assert panel.start_lesson(shipped_lessons()[0]), "the next lesson still starts"
+    panel.leave()
+    assert controller.undo_stack is history
+
+
 def test_file_commands_that_would_overwrite_the_learners_scene_pause_during_a_lesson(window, qtbot):
     names = ("actionNew", "actionOpen", "actionSave", "actionSaveAs")
     open_from_list(window, qtbot, "spotlight")

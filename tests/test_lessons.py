@@ -30,7 +30,7 @@ from attnstudio.lessons import (
 )
 from attnstudio.lessons.refs import TokenNotFound
 from attnstudio.lessons.session import setup_chain
-from attnstudio.scene import Scene
+from attnstudio.scene import Scene, SceneError
 
 LESSON_DIR = resources.files("attnstudio").joinpath("data", "lessons")
 SHIPPED_FILES = sorted(e.name for e in LESSON_DIR.iterdir() if e.name.endswith(".toml"))
@@ -187,6 +187,29 @@ def test_leaving_gives_back_the_learners_own_scene_exactly():
     assert not session.active
     with pytest.raises(SessionError):
         session.next()
+
+
+@pytest.mark.parametrize("error", [KeyError("a bug"), SceneError("a step that cannot apply")])
+def test_a_start_that_fails_half_way_gives_the_learners_scene_back(monkeypatch, error):
+    import attnstudio.lessons.session as session_module
+
+    scene = Scene()
+    scene.set_sentence("target", "The black dog")
+    mine = scene.to_dict()
+    real_apply = session_module.apply_setup
+
+    def apply_then_fail(setup, target):
+        real_apply(setup, target)  # the lesson's scene is half set up ...
+        raise error  # ... when the next set-up fails
+
+    monkeypatch.setattr(session_module, "apply_setup", apply_then_fail)
+    session = LessonSession(_lesson("queries-keys-values"), scene)
+    with pytest.raises(type(error)):
+        session.start()
+    assert scene.to_dict() == mine
+    assert not session.active
+    scene.set_sentence("target", "The black cat")  # the failed session no longer listens to the scene
+    assert session.result is None
 
 
 def test_live_check_follows_the_learners_edits_and_announces_the_first_pass():

@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import pytest
+from PySide6.QtWidgets import QWidget
 
 from attnstudio.gui.autosave import find_orphans
 
@@ -124,6 +125,22 @@ def test_an_autosave_naming_an_unknown_lesson_restores_the_work_alone(window):
     assert not window.lesson_panel.active
     assert window.controller.scene.target == "The black dog sleeps"
     assert "restored" in window.status_label.text()
+    assert window.autosaver.extra.get("lesson") is None, "a lesson gone since is not asked for again"
+
+
+def test_recovering_work_from_outside_a_lesson_does_not_build_the_lesson_player(window):
+    folder = window.autosaver.folder
+    os.makedirs(folder, exist_ok=True)
+    from attnstudio.scene import Scene
+
+    mine = Scene()
+    mine.set_sentence("target", "The black dog sleeps")
+    document = mine.to_dict()
+    document["autosave"] = {"extra": {"lesson": None, "step": None}}
+    with open(os.path.join(folder, "autosave-999999994.attn.json"), "w", encoding="utf-8") as fh:
+        json.dump(document, fh)
+    assert window.offer_recovery(ask=lambda text: True)
+    assert window.findChild(QWidget, "lessonPanel") is None
 
 
 def test_corrupt_autosave_is_set_aside_with_a_message(window):

@@ -79,7 +79,6 @@ class LessonPanel(QWidget):
         self.opened: list[Lesson] = []  # lessons opened from a file, listed after the library
         self.session: LessonSession | None = None
         self.stage = LessonStage(host)
-        self._learner_modified = False
         self._canvas = None
         self.pages = QStackedWidget(self)
         self.list_page = LessonList(self)
@@ -272,8 +271,6 @@ class LessonPanel(QWidget):
             self._show_lesson_page()
             return True
         self.leave()
-        # Flagged modified with a clean history: work restored from an autosave, given back as unsaved.
-        self._learner_modified = self.host.isWindowModified() and self.controller.undo_stack.isClean()
         self.session = LessonSession(lesson, self.controller.scene, self.progress)
         self.session.changed.connect(self._on_session_changed)
         self.stage.lesson_dock = self._dock()
@@ -281,10 +278,13 @@ class LessonPanel(QWidget):
         self.controller.begin_separate_history()  # the learner's Undo waits, untouched, for the lesson's end
         try:
             self.session.start(step)
-        except (SceneError, SessionError, ValueError) as exc:
+        except BaseException as exc:
+            # The session gave the learner's scene back; the window, its layout and Undo come back here.
             self.controller.end_separate_history()
             self.stage.end()
             self.session = None
+            if not isinstance(exc, (SceneError, SessionError, ValueError)):
+                raise  # a bug: the exception hook reports it, and the next lesson can still start
             QMessageBox.warning(self.host, "Cannot open lesson", f"“{lesson.title}” cannot start:\n\n{exc}")
             return False
         return True
@@ -309,9 +309,8 @@ class LessonPanel(QWidget):
     def _finish(self) -> None:
         self._set_weights_hidden(False)
         self.stage.end()
-        self.controller.end_separate_history()  # the learner's own Undo/Redo, and its clean state, come back
-        if self._learner_modified:
-            self.host.setWindowModified(True)
+        # The learner's own Undo/Redo come back, and with their clean state the window's "modified" mark.
+        self.controller.end_separate_history()
         self._set_extra(lesson=None, step=None)
         self.action_leave_lesson.setEnabled(False)
         for shortcut in self.check_shortcuts:

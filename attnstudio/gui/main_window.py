@@ -194,6 +194,12 @@ class MainWindow(QMainWindow):
 
         return LessonPanel(self.controller, self, self.action_open_lesson, self.action_leave_lesson)
 
+    def _open_lesson_dialog(self) -> None:
+        self.lesson_panel.open_lesson_dialog()
+
+    def _fill_lessons_menu(self) -> None:
+        self.lesson_panel.fill_menu(self.lessons_menu)
+
     def leave_lesson(self) -> None:
         """End the running lesson, if any (a player never built has none)."""
         if self._lesson_holder.built:
@@ -256,8 +262,7 @@ class MainWindow(QMainWindow):
                                                 "Export the alignment or the heatmap as PNG, SVG or PDF")
         self.action_export_weights = self._action("actionExportWeights", "Export &Weights…", self.export_weights,
                                                   None, "Save the attention weights as a CSV table or a JSON file")
-        self.action_open_lesson = self._action("actionOpenLesson", "Open &Lesson…",
-                                                lambda: self.lesson_panel.open_lesson_dialog(), None,
+        self.action_open_lesson = self._action("actionOpenLesson", "Open &Lesson…", self._open_lesson_dialog, None,
                                                 "Open a lesson file (*.toml) from anywhere")
         self.action_leave_lesson = self._action("actionLeaveLesson", "&Leave Lesson", self.leave_lesson, None,
                                                 "End the lesson and get your own scene back")
@@ -327,7 +332,7 @@ class MainWindow(QMainWindow):
         # Both actions now; the lessons themselves are listed each time the menu opens (the player is built then).
         lessons_menu.addAction(self.action_open_lesson)
         lessons_menu.addAction(self.action_leave_lesson)
-        lessons_menu.aboutToShow.connect(lambda: self.lesson_panel.fill_menu(lessons_menu))
+        lessons_menu.aboutToShow.connect(self._fill_lessons_menu)
         self.lessons_menu = lessons_menu
 
         help_menu = bar.addMenu("&Help")
@@ -626,9 +631,13 @@ class MainWindow(QMainWindow):
                 self.autosaver.save_now()
                 message = "Your autosaved work was restored. Save it to keep it."
                 # It crashed in a lesson: the document is the learner's own scene, the lesson goes on over it.
-                if self.lesson_panel.resume(self.autosaver.extra.get("lesson"), self.autosaver.extra.get("step")):
-                    message = ("Your autosaved work was restored and the lesson reopened where you were; "
-                               "“Leave lesson” gives you your work back — save it to keep it.")
+                lesson = self.autosaver.extra.get("lesson")
+                if lesson is not None:
+                    if self.lesson_panel.resume(lesson, self.autosaver.extra.get("step")):
+                        message = ("Your autosaved work was restored and the lesson reopened where you were; "
+                                   "“Leave lesson” gives you your work back — save it to keep it.")
+                    else:  # gone since (a lesson file opened from elsewhere): not asked for again next time
+                        self.autosaver.set_extra(lesson=None, step=None)
                 self.show_message(message)
                 restored = True
         self._retire(orphans)

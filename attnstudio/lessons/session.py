@@ -23,7 +23,7 @@ from attnstudio.lessons.edits import EditError, FocusEdit, HeadEdit, SceneEdit
 from attnstudio.lessons.model import Lesson, PanelSetup, SceneSetup, Step
 from attnstudio.lessons.progress import Progress
 from attnstudio.lessons.refs import label_for
-from attnstudio.scene import Scene, SceneError
+from attnstudio.scene import Scene
 
 __all__ = ["LessonSession", "SessionError", "StepState", "apply_setup"]
 
@@ -213,8 +213,12 @@ class LessonSession:
         self.scene.changed.connect(self._on_scene_changed)
         try:
             self._open(step, jump=True)
-        except (SceneError, EditError):
+        except BaseException:
+            # However far the set-up got (a lesson whose step cannot apply, or a bug), the learner's scene comes
+            # back exactly and nothing of the session stays connected.
+            saved = self._learner_scene
             self._stop()
+            self.scene.load_dict(saved)
             raise
         self.changed.emit(frozenset({"active"}))
 
