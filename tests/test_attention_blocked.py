@@ -300,13 +300,41 @@ def test_blocks_refused_after_others_wrote_their_output_leave_the_careful_path_r
     monkeypatch.setattr(blocked, "FUSE_BYTES", 1)  # products by block with any BLAS threading
     rng = np.random.default_rng(14)
     q, k, v = (rng.standard_normal((2, 40, 16)) for _ in range(3))
-    q[1, 30:] *= 1e300  # the last block's scores overflow
+    q[1, 30:] = 1e308  # finite queries whose scores overflow in the last block: with every key component
+    k[1] = np.abs(k[1]) + 1.0  # at least 1, each score is at least 1e308 × 16 / 4 (the 1/sqrt(d) scale)
     q_before = q.copy()
+    answers = []
+    real = blocked.blocked_attention
+    monkeypatch.setattr("attnstudio.engine.attention.blocked_attention",
+                        lambda *args, **kwargs: answers.append(real(*args, **kwargs)) or answers[-1])
     with np.errstate(all="raise"):
         r = scaled_dot_product_attention(q, k, v)
+    assert answers == [None], "the blocks were refused, and the careful path ran"
     np.testing.assert_array_equal(q, q_before)
     assert np.isfinite(r.weights).all() and np.isfinite(r.output).all()
     scores, weights, output = _reference(q[:1], k[:1], v[:1])  # the first head has finite scores throughout
     np.testing.assert_allclose(r.output[0], output[0], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(r.weights[0], weights[0], rtol=1e-12, atol=1e-14)
     assert not np.shares_memory(r.output, q) and not np.shares_memory(r.output, v)
+
+
+def test_an_error_in_the_callers_blocks_waits_for_the_helpers_blocks():
+    # The helpers' products must end inside the caller's one-BLAS-thread window, even when the caller's raise.
+    pool = blocked._pool()
+    if pool is None:
+        pytest.skip("one worker here: no helper thread")
+    import time
+
+    finished = []
+
+    def attend(heads, rows):
+        if rows.start == 0:
+            raise MemoryError("the caller's first block")
+        time.sleep(0.05)
+        finished.append(rows.start)
+        return True
+
+    blocks = [(slice(0, 1), slice(i, i + 1)) for i in range(2 * blocked._WORKERS)]
+    with pytest.raises(MemoryError):
+        blocked._run_blocks(attend, blocks, pool)
+    assert sorted(finished) == [i for i in range(2 * blocked._WORKERS) if i % blocked._WORKERS]

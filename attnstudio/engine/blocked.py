@@ -215,8 +215,13 @@ def _run_blocks(attend, blocks, pool) -> bool:
     # Blocks are independent and NumPy lets go of the GIL inside matmul and ufuncs: each core takes every
     # other block. The numbers do not depend on which thread computed a block.
     jobs = [pool.submit(_run_all_quietly, attend, blocks[i::_WORKERS]) for i in range(1, _WORKERS)]
-    done = _run_all(attend, blocks[0::_WORKERS])
-    return all([job.result() for job in jobs]) and done
+    try:
+        done = _run_all(attend, blocks[0::_WORKERS])
+    finally:
+        # Even when this thread's blocks raised: the helpers' products must end inside the caller's one-BLAS-thread
+        # window (and not queue up before the next call's).
+        helpers_done = all([job.result() for job in jobs])
+    return helpers_done and done
 
 
 _BLAS_LOCK = threading.Lock()
