@@ -135,15 +135,7 @@ def _sdpa_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low:
         "paired_ratio_vs_two_matmuls": paired_ratio(times["engine"], times["two_matmuls"]),
         "floor_gflops": round(flops / (stats["two_matmuls"]["median_ms"] * 1e6), 2),
     }
-    # The floor plus what no engine returning scores and weights can skip (see _softmax_minimum): how close
-    # to the floor NumPy's ufuncs can come at all.
-    floor_plus = stats["two_matmuls"]["median_ms"] + stats["softmax_minimum"]["median_ms"]
-    out["decomposition"] = {
-        "softmax_minimum_ms": stats["softmax_minimum"]["median_ms"],
-        "floor_plus_minimum_ms": round(floor_plus, 4),
-        "minimum_ratio": round(floor_plus / stats["two_matmuls"]["median_ms"], 3),
-        "engine_vs_floor_plus_minimum": round(stats["engine"]["median_ms"] / floor_plus, 3),
-    }
+    out["decomposition"] = _decomposition(stats, "two_matmuls")
     if "torch_sdpa" in stats:
         out["ratio_vs_torch_sdpa"] = ratio(stats["engine"], stats["torch_sdpa"])
     out["within_target"] = out["ratio_vs_two_matmuls"] is not None and out["ratio_vs_two_matmuls"] <= TARGET_RATIO
@@ -191,16 +183,22 @@ def _mha_case(n: int, dtype: str, rng: np.random.Generator, budget: float, low: 
         "ratio_vs_six_matmuls_min": ratio(stats["engine"], stats["six_matmuls"], "min_ms"),
         "paired_ratio_vs_six_matmuls": paired_ratio(times["engine"], times["six_matmuls"]),
     }
-    floor_plus = stats["six_matmuls"]["median_ms"] + stats["softmax_minimum"]["median_ms"]
-    out["decomposition"] = {
-        "softmax_minimum_ms": stats["softmax_minimum"]["median_ms"],
-        "floor_plus_minimum_ms": round(floor_plus, 4),
-        "minimum_ratio": round(floor_plus / stats["six_matmuls"]["median_ms"], 3),
-        "engine_vs_floor_plus_minimum": round(stats["engine"]["median_ms"] / floor_plus, 3),
-    }
+    out["decomposition"] = _decomposition(stats, "six_matmuls")
     # The projections are matmuls it must do too: the fair floor of the whole layer is all six.
     out["within_target"] = out["ratio_vs_six_matmuls"] is not None and out["ratio_vs_six_matmuls"] <= TARGET_RATIO
     return out
+
+
+def _decomposition(stats: dict, floor: str) -> dict:
+    """The floor plus what no engine returning scores and weights can skip (see _softmax_minimum): how close to
+    the floor NumPy's ufuncs can come at all, and the engine against that."""
+    floor_plus = stats[floor]["median_ms"] + stats["softmax_minimum"]["median_ms"]
+    return {
+        "softmax_minimum_ms": stats["softmax_minimum"]["median_ms"],
+        "floor_plus_minimum_ms": round(floor_plus, 4),
+        "minimum_ratio": round(floor_plus / stats[floor]["median_ms"], 3),
+        "engine_vs_floor_plus_minimum": round(stats["engine"]["median_ms"] / floor_plus, 3),
+    }
 
 
 def _load() -> list[float]:

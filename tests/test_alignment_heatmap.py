@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -12,6 +12,7 @@ from attnstudio.gui.alignment import AlignmentCanvas, SpotlightStrip
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.heatmap import MAX_CELL, HeatmapView
 from attnstudio.gui.painting import EMPTY_MESSAGE
+from tests.screen_probes import PaintRecorder, on_screen
 
 BLACK, NOIR = 1, 2  # "black" in "The black cat sleeps on the couch"; "noir" in "Le chat noir dort sur le canapé"
 
@@ -389,32 +390,13 @@ def test_moving_to_a_screen_of_another_pixel_ratio_rebuilds_the_cached_layers(qt
 
 
 # -- what an edit repaints on screen ----------------------------------------------------------------------
-class _PaintRects(QObject):
-    """Records the rectangle of each Paint event a widget gets."""
-
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.rects: list = []
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Paint:
-            self.rects.append(event.rect())
-        return False
-
-
 def _on_screen(widget) -> np.ndarray:
-    """The widget's pixels as its window shows them now (the backing store: what earlier paints left there),
-    unlike ``grab()``, which paints the whole widget afresh."""
-    window = widget.window()
-    corner = widget.mapTo(window, QPoint(0, 0))
-    return _pixels(window.screen().grabWindow(window.winId(), corner.x(), corner.y(), widget.width(),
-                                              widget.height()).toImage())
+    return _pixels(on_screen(widget))
 
 
 def _edit_and_paint(qtbot, controller, widget, value: float) -> list:
     QApplication.processEvents()  # anything pending is painted first
-    paints = _PaintRects(widget)
+    paints = PaintRecorder(widget)
     _edit_focused_query(controller, value)
     qtbot.waitUntil(lambda: len(paints.rects) > 0)
     QApplication.processEvents()

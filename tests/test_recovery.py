@@ -59,16 +59,30 @@ def test_work_survives_sigkill(window, qtbot):
     assert find_orphans(window.autosaver.folder) == []
 
 
-def test_declining_recovery_discards_it(window, tmp_path):
+def _orphan(window, text: str, pid: int = 999999999) -> str:
+    """An autosave left by a session (of a process ``pid`` long gone) that did not close normally."""
     folder = window.autosaver.folder
     os.makedirs(folder, exist_ok=True)
-    orphan = os.path.join(folder, "autosave-999999999.attn.json")
+    orphan = os.path.join(folder, f"autosave-{pid}.attn.json")
+    with open(orphan, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return orphan
+
+
+def _my_work(extra: dict | None = None) -> str:
+    """The learner's own scene (the target sentence changed), as an autosave writes it, with its ``extra``."""
     from attnstudio.scene import Scene
 
-    kept = Scene()
-    kept.set_sentence("target", "The black dog sleeps")
-    with open(orphan, "w", encoding="utf-8") as fh:
-        fh.write(kept.to_json())
+    mine = Scene()
+    mine.set_sentence("target", "The black dog sleeps")
+    document = mine.to_dict()
+    if extra is not None:
+        document["autosave"] = {"path": None, "extra": extra}
+    return json.dumps(document)
+
+
+def test_declining_recovery_discards_it(window, tmp_path):
+    orphan = _orphan(window, _my_work())
     questions = []
     assert not window.offer_recovery(ask=lambda text: questions.append(text) or False)
     assert questions and not os.path.exists(orphan)
@@ -76,11 +90,7 @@ def test_declining_recovery_discards_it(window, tmp_path):
 
 def test_an_autosave_of_what_is_already_open_is_not_offered(window):
     """A session that only ran a lesson autosaves the learner's untouched seed scene: nothing to give back."""
-    folder = window.autosaver.folder
-    os.makedirs(folder, exist_ok=True)
-    orphan = os.path.join(folder, "autosave-999999997.attn.json")
-    with open(orphan, "w", encoding="utf-8") as fh:
-        fh.write(window.controller.scene.to_json())
+    orphan = _orphan(window, window.controller.scene.to_json(), 999999997)
     questions = []
     assert not window.offer_recovery(ask=lambda text: questions.append(text) or True)
     assert questions == [] and not os.path.exists(orphan)
@@ -88,17 +98,7 @@ def test_an_autosave_of_what_is_already_open_is_not_offered(window):
 
 @pytest.mark.parametrize("step, opened_at", [(2, 2), (99, 0), ("2", 0)])
 def test_a_crash_in_a_lesson_gives_back_the_work_and_reopens_the_lesson(window, step, opened_at):
-    folder = window.autosaver.folder
-    os.makedirs(folder, exist_ok=True)
-    orphan = os.path.join(folder, "autosave-999999996.attn.json")
-    from attnstudio.scene import Scene
-
-    mine = Scene()
-    mine.set_sentence("target", "The black dog sleeps")
-    document = mine.to_dict()
-    document["autosave"] = {"path": None, "extra": {"lesson": "scaling-temperature", "step": step}}
-    with open(orphan, "w", encoding="utf-8") as fh:
-        json.dump(document, fh)
+    _orphan(window, _my_work({"lesson": "scaling-temperature", "step": step}), 999999996)
     assert window.offer_recovery(ask=lambda text: True)
     panel = window.lesson_panel
     assert panel.active and panel.session.lesson.id == "scaling-temperature"
@@ -110,17 +110,7 @@ def test_a_crash_in_a_lesson_gives_back_the_work_and_reopens_the_lesson(window, 
 
 
 def test_an_autosave_naming_an_unknown_lesson_restores_the_work_alone(window):
-    folder = window.autosaver.folder
-    os.makedirs(folder, exist_ok=True)
-    orphan = os.path.join(folder, "autosave-999999995.attn.json")
-    from attnstudio.scene import Scene
-
-    mine = Scene()
-    mine.set_sentence("target", "The black dog sleeps")
-    document = mine.to_dict()
-    document["autosave"] = {"extra": {"lesson": "a-lesson-from-a-file-gone-since", "step": 1}}
-    with open(orphan, "w", encoding="utf-8") as fh:
-        json.dump(document, fh)
+    _orphan(window, _my_work({"lesson": "a-lesson-from-a-file-gone-since", "step": 1}), 999999995)
     assert window.offer_recovery(ask=lambda text: True)
     assert not window.lesson_panel.active
     assert window.controller.scene.target == "The black dog sleeps"
@@ -129,26 +119,14 @@ def test_an_autosave_naming_an_unknown_lesson_restores_the_work_alone(window):
 
 
 def test_recovering_work_from_outside_a_lesson_does_not_build_the_lesson_player(window):
-    folder = window.autosaver.folder
-    os.makedirs(folder, exist_ok=True)
-    from attnstudio.scene import Scene
-
-    mine = Scene()
-    mine.set_sentence("target", "The black dog sleeps")
-    document = mine.to_dict()
-    document["autosave"] = {"extra": {"lesson": None, "step": None}}
-    with open(os.path.join(folder, "autosave-999999994.attn.json"), "w", encoding="utf-8") as fh:
-        json.dump(document, fh)
+    _orphan(window, _my_work({"lesson": None, "step": None}), 999999994)
     assert window.offer_recovery(ask=lambda text: True)
+    assert window.controller.scene.target == "The black dog sleeps"
     assert window.findChild(QWidget, "lessonPanel") is None
 
 
 def test_corrupt_autosave_is_set_aside_with_a_message(window):
-    folder = window.autosaver.folder
-    os.makedirs(folder, exist_ok=True)
-    orphan = os.path.join(folder, "autosave-999999998.attn.json")
-    with open(orphan, "w", encoding="utf-8") as fh:
-        fh.write('{"format": "attnstudio-scene", "version": 1, "settings": {"num_heads": 3}}')
+    _orphan(window, '{"format": "attnstudio-scene", "version": 1, "settings": {"num_heads": 3}}', 999999998)
     before = window.controller.scene.to_dict()
     assert not window.offer_recovery(ask=lambda text: True)
     assert window.controller.scene.to_dict() == before

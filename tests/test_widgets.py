@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from attnstudio.gui.widgets import LiveLabelBox
+from tests.screen_probes import PaintRecorder, on_screen
 
 
 class _LayoutRequests(QObject):
@@ -87,24 +88,9 @@ def test_a_narrower_box_gets_the_height_its_text_needs_there(qtbot):
     qtbot.waitUntil(lambda: _fits(label, box))
 
 
-class _Paints(QObject):
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
-def _shown_pixels(widget) -> bytes:
-    """What the window shows of ``widget`` now (what its paints left), not a fresh paint like ``grab()``."""
-    window = widget.window()
-    corner = widget.mapTo(window, QPoint(0, 0))
-    image = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), widget.width(), widget.height())
-    return image.toImage().convertToFormat(QImage.Format.Format_RGB32).constBits().tobytes()
+def _rgb32(image: QImage) -> bytes:
+    converted = image.convertToFormat(QImage.Format.Format_RGB32)  # alive while its bits are copied
+    return converted.constBits().tobytes()
 
 
 @pytest.mark.parametrize("paint_first", [True, False])  # as the benchmark's frame flush, and as the event loop
@@ -117,7 +103,7 @@ def test_a_selectable_rich_text_label_paints_once_per_new_text_and_shows_it_whol
     label.setText("<b>“black”</b> looks at each key<br>Σ exp(score − max) = 1.095")  # (the box may grow)
     qtbot.wait(20)
     for total in ("2.718", "31.4", "1.000"):
-        paints = _Paints(label)
+        paints = PaintRecorder(label)
         label.setText(f"<b>“black”</b> looks at each key<br>Σ exp(score − max) = {total}")
         if paint_first:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateRequest.value)
@@ -125,5 +111,4 @@ def test_a_selectable_rich_text_label_paints_once_per_new_text_and_shows_it_whol
         qtbot.wait(30)
         assert paints.count == 1  # not once more after the layout
         label.removeEventFilter(paints)
-        assert _shown_pixels(label) == label.grab().toImage().convertToFormat(
-            QImage.Format.Format_RGB32).constBits().tobytes()
+        assert _rgb32(on_screen(label)) == _rgb32(label.grab().toImage())
