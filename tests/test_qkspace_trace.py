@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -425,3 +425,70 @@ def test_an_edit_keeps_the_view_while_the_points_stay_well_inside_it(qtbot, spac
     fitted = view.viewRect()
     space.fit_view()
     assert view.viewRect() == fitted
+
+
+def _plot_pixels(image) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    return rows[:, :image.width(), :3].copy()
+
+
+def _plot_on_screen(panel: QueryKeySpace) -> np.ndarray:
+    """The plot's pixels as its window shows them (what the partial repaints left there), not painted afresh."""
+    viewport = panel.plot.viewport()
+    window = viewport.window()
+    corner = viewport.mapTo(window, QPoint(0, 0))
+    return _plot_pixels(window.screen().grabWindow(window.winId(), corner.x(), corner.y(), viewport.width(),
+                                                   viewport.height()).toImage())
+
+
+class _Paints(QObject):
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.rects: list = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Paint:
+            self.rects.append(event.rect())
+        return False
+
+
+def test_an_edit_repaints_part_of_the_plot_and_the_screen_matches_a_whole_paint(qtbot, space, controller):
+    """The axes draw only what lies in an edit's repaint (their grid spans the plot): the pixels must be those
+    of a whole paint — after edits in a still view, a focus change, and self-attention with the causal mask."""
+    scene = controller.scene
+    viewport = space.plot.viewport()
+
+    def settle() -> None:
+        space.flush()
+        qtbot.wait(20)
+        QApplication.processEvents()
+
+    def edits(values) -> list:
+        paints = _Paints(viewport)
+        side, focus = scene.query_side(), scene.focus
+        dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
+        base = float(controller.result().q[focus, dim])
+        for value in values:
+            assert controller.set_component(side, focus, "q", dim, base + value)
+            settle()
+            shown, whole = _plot_on_screen(space), _plot_pixels(space.plot.grab().toImage())
+            assert np.array_equal(shown, whole), np.argwhere(np.abs(shown.astype(int) - whole).max(-1) > 0)[:5]
+        viewport.removeEventFilter(paints)
+        return paints.rects
+
+    settle()
+    rects = edits((0.5, 0.4, 0.6, 0.45))
+    assert rects and any(r.width() < viewport.width() or r.height() < viewport.height() for r in rects)
+    controller.set_focus((scene.focus + 2) % len(controller.result().query_words))
+    settle()
+    assert np.array_equal(_plot_on_screen(space), _plot_pixels(space.plot.grab().toImage()))
+    edits((0.3, -0.2))
+    controller.set_settings(mode="self", causal=True)
+    controller.set_focus(2)
+    settle()
+    assert np.array_equal(_plot_on_screen(space), _plot_pixels(space.plot.grab().toImage()))
+    edits((0.3, -0.2, 1.0))
