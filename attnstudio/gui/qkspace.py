@@ -542,13 +542,10 @@ class QueryKeySpace(QWidget):
 
     def _draw_labels(self, result: SceneResult, keys_2d: np.ndarray, weights: np.ndarray, allowed: np.ndarray,
                      sizes: np.ndarray) -> None:
-        text_colour = self.palette().color(QPalette.ColorRole.Text)
-        while len(self.labels) < len(keys_2d):
-            label = pg.TextItem(color=text_colour, anchor=(-0.15, 0.5))
-            self.plot.addItem(label)
-            self.labels.append(label)
-        texts = [f"{w.token.surface} {weight:.0%}" if ok else f"{w.token.surface} (masked)"
-                 for w, weight, ok in zip(result.key_words, weights, allowed)]
+        def key_text(i: int) -> str:  # only for the keys labelled, not all n
+            surface = result.key_words[i].token.surface
+            return f"{surface} {weights[i]:.0%}" if allowed[i] else f"{surface} (masked)"
+
         # Keys drawn on the same spot ("Le" and "le" without position dimensions) share one label.
         span = float(np.ptp(keys_2d, axis=0).max()) if len(keys_2d) > 1 else 1.0
         spots = np.round(keys_2d / max(span, TINY) * 500).astype(np.int64)
@@ -559,12 +556,19 @@ class QueryKeySpace(QWidget):
         if len(shown) > MAX_KEY_LABELS:  # a crowd of labels is unreadable: keep the strongest keys' labels
             strongest = sorted(shown, key=lambda j: -max(weights[i] if allowed[i] else -1.0 for i in shown[j]))
             shown = {j: shown[j] for j in strongest[:MAX_KEY_LABELS]}
-        for j, label in enumerate(self.labels):
-            if j not in shown:
-                label.setVisible(False)
-                continue
+        # One text item per label shown, not per key (each costs ~1 ms to build and is touched at every edit). The
+        # k-th labelled key, in key order, gets the k-th item: labels that overlap stack as they always have.
+        labelled = sorted(shown)
+        text_colour = self.palette().color(QPalette.ColorRole.Text)
+        while len(self.labels) < len(labelled):
+            label = pg.TextItem(color=text_colour, anchor=(-0.15, 0.5))
+            self.plot.addItem(label)
+            self.labels.append(label)
+        for label in self.labels[len(labelled):]:
+            label.setVisible(False)
+        for j, label in zip(labelled, self.labels):
             group = shown[j]
-            text = " · ".join(texts[i] for i in group[:3]) + (f" +{len(group) - 3}" if len(group) > 3 else "")
+            text = " · ".join(key_text(i) for i in group[:3]) + (f" +{len(group) - 3}" if len(group) > 3 else "")
             if label.toPlainText() != text:
                 label.setText(text)
             # Start the text just right of the dot, however big the dot has grown (anchor is in text widths).
