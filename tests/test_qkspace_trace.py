@@ -492,3 +492,14 @@ def test_an_edit_repaints_part_of_the_plot_and_the_screen_matches_a_whole_paint(
     settle()
     assert np.array_equal(_plot_on_screen(space), _plot_pixels(space.plot.grab().toImage()))
     edits((0.3, -0.2, 1.0))
+
+
+def test_the_plane_pickers_start_hidden_so_the_first_fill_lays_nothing_out_again(qtbot, controller):
+    panel = QueryKeySpace(controller)
+    qtbot.addWidget(panel)
+    assert panel.dims_row.isHidden() and panel.plane is None  # the default (best) plane has no pickers
+    panel.resize(700, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.flush()
+    assert panel.dims_row.isHidden() and panel.plane is not None and panel.plane.dims is None

@@ -309,8 +309,11 @@ class QueryKeySpace(QWidget):
         controls.addWidget(self.view_mode, 1)
         controls.addWidget(self.true_length)
         controls.addWidget(self.fit_button)
-        # The dimension pickers only mean something for plain axes: shown in that view only.
+        # The dimension pickers only mean something for plain axes: shown in that view only. Hidden from the
+        # start (the best plane is the default): hidden only by the first fill, the plot grew after the first
+        # frame, and the window laid out and painted it a second time.
         self.dims_row = QWidget(self)
+        self.dims_row.setVisible(False)
         dims = QHBoxLayout(self.dims_row)
         dims.setContentsMargins(0, 0, 0, 0)
         for text, combo in (("&x", self.dim_x), ("&y", self.dim_y)):
