@@ -165,6 +165,7 @@ def _fraction(value: float) -> str:
 
 
 # -- the panel ------------------------------------------------------------------------------------------
+@guard_overrides
 class _GridAxis(pg.AxisItem):
     """An axis that draws only what lies in the repainted part of the plot.
 
