@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from attnstudio.gui.controller import Controller
 from attnstudio.gui.qkspace import QueryKeySpace, best_plane, head_vectors, largest_dims, query_draw_scale
 from attnstudio.gui.trace import ComputationPanel, TraceModel, compute_trace, format_number
+from tests.screen_probes import PaintRecorder, on_screen
 
 BLACK = 1  # "black" in "The black cat sleeps on the couch"
 
@@ -437,23 +438,7 @@ def _plot_pixels(image) -> np.ndarray:
 
 def _plot_on_screen(panel: QueryKeySpace) -> np.ndarray:
     """The plot's pixels as its window shows them (what the partial repaints left there), not painted afresh."""
-    viewport = panel.plot.viewport()
-    window = viewport.window()
-    corner = viewport.mapTo(window, QPoint(0, 0))
-    return _plot_pixels(window.screen().grabWindow(window.winId(), corner.x(), corner.y(), viewport.width(),
-                                                   viewport.height()).toImage())
-
-
-class _Paints(QObject):
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.rects: list = []
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Paint:
-            self.rects.append(event.rect())
-        return False
+    return _plot_pixels(on_screen(panel.plot.viewport()))
 
 
 def test_an_edit_repaints_part_of_the_plot_and_the_screen_matches_a_whole_paint(qtbot, space, controller):
@@ -468,7 +453,7 @@ def test_an_edit_repaints_part_of_the_plot_and_the_screen_matches_a_whole_paint(
         QApplication.processEvents()
 
     def edits(values) -> list:
-        paints = _Paints(viewport)
+        paints = PaintRecorder(viewport)
         side, focus = scene.query_side(), scene.focus
         dim = int(np.argmax(np.abs(controller.result().k[:, :6]).sum(0)))
         base = float(controller.result().q[focus, dim])
