@@ -37,7 +37,6 @@ from attnstudio.gui.painting import (
     alignment_layout,
     alignment_static_matches,
     blank_alignment_geometry,
-    paint_alignment_base,
     paint_alignment_focus,
     paint_alignment_hover,
     paint_alignment_static,
@@ -213,12 +212,7 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         The labels, captions and info line around it stay as they are (the info line is the same hint).
         """
         layout = self._static_layout
-        if (self._hover is not None or self._static is None or isinstance(layout, str)
-                or self._static_window.isNull() or not alignment_static_matches(self._static_fig, self._shown())):
-            return None
-        rect, ratio = self._plot_rect(), self.devicePixelRatioF()
-        whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
-        if self._static.devicePixelRatio() != ratio or self._static_window != (QRectF(rect) if whole else self._view()):
+        if self._hover is not None or isinstance(layout, str) or not self._static_is_current(self._plot_rect()):
             return None
         key_edge = layout.edge_y["key"]
         pct_top = key_edge + 2 if layout.lower == "key" else key_edge - layout.pct_h - 2
@@ -321,15 +315,10 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
         part of it with the focused query's lines drawn over it again (:meth:`_paint_layers`).
         """
         rect = self._plot_rect()
-        ratio = self.devicePixelRatioF()
-        view = QRectF(self._offset(), 0, min(float(self.width()), rect.width()), rect.height())
         if rect.width() < 1 or rect.height() < 1:
             return None
-        whole = rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS
-        window = QRectF(rect) if whole else view
-        fig = self._shown()
-        if (self._static is None or self._static_window != window or self._static.devicePixelRatio() != ratio
-                or not alignment_static_matches(self._static_fig, fig)):  # (moved to a screen of another DPI)
+        if not self._static_is_current(rect):  # (also after a move to a screen of another DPI)
+            window, ratio, fig = self._static_window_for(rect), self.devicePixelRatioF(), self._shown()
             self._static = self._pixmap(window, ratio)
             self._static.fill(self._theme.background)
             painter = QPainter(self._static)
@@ -342,7 +331,18 @@ class AlignmentCanvas(RepaintOnFocus, QWidget):
                 self._static_geometry = paint_alignment_static(painter, self._static_layout, fig, self._theme)
             painter.end()
             self._static_fig, self._static_window = fig, window
-        return view
+        return self._view()
+
+    def _static_window_for(self, rect: QRectF) -> QRectF:
+        """The part of the content the static layer holds: the whole figure, or the visible part if that is huge."""
+        ratio = self.devicePixelRatioF()
+        return QRectF(rect) if rect.width() * rect.height() * ratio * ratio <= CACHE_PIXELS else self._view()
+
+    def _static_is_current(self, rect: QRectF) -> bool:
+        """Whether the cached static layer is the one the figure ``rect`` needs now (same window, DPI, figure)."""
+        return (self._static is not None and self._static_window == self._static_window_for(rect)
+                and self._static.devicePixelRatio() == self.devicePixelRatioF()
+                and alignment_static_matches(self._static_fig, self._shown()))
 
     def _paint_layers(self, painter: QPainter, view: QRectF) -> AlignmentGeometry:
         """The visible part of the static layer, then the focused query's lines over it; ``painter`` is at the
