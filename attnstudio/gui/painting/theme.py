@@ -73,11 +73,7 @@ class Theme:
                        grid=_mix(text, background, 0.82))
 
     def font(self, px: float, bold: bool = False) -> QFont:
-        font = QFont(self.font_family)
-        font.setPixelSize(max(1, round(px)))
-        font.setBold(bool(bold))
-        font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
-        return font
+        return _make_font(self.font_family, max(1, round(px)), bool(bold))
 
     def font_height(self, px: float, bold: bool = False) -> float:
         """``QFontMetricsF(self.font(px, bold)).height()``, remembered (asked at every edit)."""
@@ -105,13 +101,17 @@ def text_widths(font: QFont, texts: Iterable[str]) -> list[float]:
     return widths
 
 
-@functools.lru_cache(maxsize=256)
-def _font_height(family: str, px: int, bold: bool) -> float:
+def _make_font(family: str, px: int, bold: bool) -> QFont:
     font = QFont(family)
     font.setPixelSize(px)
     font.setBold(bold)
     font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
-    return QFontMetricsF(font).height()
+    return font
+
+
+@functools.lru_cache(maxsize=256)
+def _font_height(family: str, px: int, bold: bool) -> float:
+    return QFontMetricsF(_make_font(family, px, bold)).height()
 
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
